@@ -1,0 +1,1 @@
+"""hubtrail: a self-hosted, HubSpot-compatible visitor-tracking and customer-data service."""

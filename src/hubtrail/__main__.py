@@ -1,0 +1,3 @@
+from hubtrail.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""api: HubSpot-compatible HTTP API routers (FastAPI) and operational endpoints."""

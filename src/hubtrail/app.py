@@ -1,0 +1,71 @@
+"""`create_app(settings)`: the ASGI app.
+
+Ingestion paths are dispatched first, straight to plain ASGI handlers (the hot path); everything
+else goes to the FastAPI app (operations now, the CRM API and the dashboard later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hubtrail.api import ops
+from hubtrail.config import Settings
+from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
+from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
+from hubtrail.runtime import Runtime
+
+
+class HubtrailApp:
+    """The ASGI callable uvicorn serves; `runtime` and `lifespan()` are there for tests."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
+        events = HubSpotEventsEndpoints(
+            runtime.committer,
+            runtime.directory,
+            runtime.metrics,
+            max_query_bytes=settings.max_query_bytes,
+            max_body_bytes=settings.max_body_bytes,
+            clock_ms=runtime.clock_ms,
+        )
+        self._fast_routes: dict[tuple[str, str], ASGIApp] = {
+            ("GET", "/v1/event"): events.v1_event,
+            ("HEAD", "/v1/event"): events.v1_event,
+            ("POST", "/events/v3/send"): events.v3_send,
+            ("POST", "/events/v3/send/batch"): events.v3_send_batch,
+        }
+        self.api = FastAPI(
+            title="hubtrail", version="0.1.0", lifespan=self._lifespan, docs_url="/api/docs"
+        )
+        self.api.state.runtime = runtime
+        self.api.include_router(ops.router)
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.runtime.start()
+        try:
+            yield
+        finally:
+            await self.runtime.stop()
+
+    def lifespan(self) -> AsyncIterator[None]:
+        """Start and stop the runtime around a block, as the server's lifespan does."""
+        return self._lifespan(self.api)  # type: ignore[return-value]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            handler = self._fast_routes.get((scope["method"], scope["path"]))
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
+
+def create_app(settings: Settings, *, run_processor: bool | None = None) -> HubtrailApp:
+    """The app; its processor runs as `settings.process_in_server` says unless overridden."""
+    in_server = settings.process_in_server if run_processor is None else run_processor
+    return HubtrailApp(Runtime(settings, run_processor=in_server))

@@ -1,0 +1,243 @@
+"""The `hubtrail` command: serve, worker, portal, token, db, export.
+
+Every command takes every setting as a flag (`--database-url`, `--port`, …), generated from the one
+list in `config.py`, so `hubtrail serve --help` documents them all with their defaults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, Optional
+
+import orjson
+import typer
+import uvicorn
+from pydantic import ValidationError as SettingsError
+from rich.console import Console
+from rich.progress import Progress
+
+from hubtrail.config import Settings, describe_settings
+from hubtrail.core.credentials import CredentialKind
+from hubtrail.process.processor import now_ms
+from hubtrail.store import exports, portals
+from hubtrail.store.db import Database
+from hubtrail.store.migrate import upgrade
+
+app = typer.Typer(help="hubtrail: self-hosted, HubSpot-compatible visitor tracking.")
+portal_app = typer.Typer(help="Create and inspect portals (hub ids).")
+token_app = typer.Typer(help="Issue credentials for a portal.")
+db_app = typer.Typer(help="Database schema.")
+app.add_typer(portal_app, name="portal")
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+stderr = Console(stderr=True)
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give `command` one `--flag` per setting, documented from `config.py`.
+
+    Unset flags stay None and fall back to env, hubtrail.toml and the defaults. Typer reads
+    parameters from the signature, so the flags are added to `__signature__`.
+    """
+    signature = inspect.signature(command)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    flags = [
+        inspect.Parameter(
+            row["name"],
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                None,
+                "--" + row["name"].replace("_", "-"),
+                help=f"{row['help']} (env {row['env']}, default {row['default']!r})",
+                show_default=False,
+            ),
+            annotation=Optional[str],  # noqa: UP045 (typer needs a typing.Optional object)
+        )
+        for row in describe_settings()
+    ]
+    command.__signature__ = signature.replace(parameters=[*fixed, *flags])  # type: ignore[attr-defined]
+    return command
+
+
+def build_settings(flags: dict[str, Any]) -> Settings:
+    given = {name: value for name, value in flags.items() if value is not None}
+    try:
+        return Settings(**given)
+    except SettingsError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@app.command("serve")
+@settings_options
+def serve(
+    demo: bool = typer.Option(False, "--demo", help="Create a demo portal; print its keys."),
+    **flags: Any,
+) -> None:
+    """Run the HTTP server, the inbox writer and the processor in one process."""
+    from hubtrail.app import create_app
+    from hubtrail.demo import banner, ensure_demo
+
+    settings = build_settings(flags)
+    _configure_logging(settings)
+    if demo:
+        credentials = asyncio.run(ensure_demo(settings))
+        typer.echo(banner(settings, credentials))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        http="httptools",
+        loop="uvloop",
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command("worker")
+@settings_options
+def worker(
+    once: bool = typer.Option(False, "--once", help="Apply what is in the inbox now, then exit."),
+    **flags: Any,
+) -> None:
+    """Run the processor alone (beside `serve --`, or as extra workers on PostgreSQL)."""
+    from hubtrail.runtime import Runtime
+
+    settings = build_settings(flags)
+    _configure_logging(settings)
+
+    async def run() -> int:
+        runtime = Runtime(settings, run_processor=False)
+        await upgrade(runtime.db)
+        try:
+            if once:
+                return await runtime.processor.drain()
+            await runtime.processor.run()
+            return 0
+        finally:
+            await runtime.db.close()
+
+    applied = asyncio.run(run())
+    if once:
+        typer.echo(f"applied {applied} messages")
+
+
+async def _with_db(settings: Settings, fn: Callable[[Database], Any]) -> Any:
+    db = Database(settings)
+    try:
+        await upgrade(db)
+        return await fn(db)
+    finally:
+        await db.close()
+
+
+def _settings_from_env(database_url: str | None) -> Settings:
+    return build_settings({"database_url": database_url})
+
+
+DatabaseUrl = typer.Option(None, "--database-url", help="Overrides HUBTRAIL_DATABASE_URL.")
+KindOption = typer.Option(CredentialKind.ACCESS_TOKEN, "--kind", help="What to issue.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: str | None = DatabaseUrl) -> None:
+    """Apply pending migrations (the server also does this on start)."""
+    asyncio.run(_with_db(_settings_from_env(database_url), lambda db: asyncio.sleep(0)))
+    typer.echo("database is up to date")
+
+
+@portal_app.command("create")
+def portal_create(
+    name: str,
+    hub_id: int | None = typer.Option(None, "--hub-id", help="Hub id (default: next free)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Create a portal with an access token and a write key (shown only now)."""
+
+    async def create(db: Database) -> dict[str, Any]:
+        async def run(conn: Any) -> dict[str, Any]:
+            at = now_ms()
+            if hub_id is not None and await portals.get_portal(conn, hub_id):
+                raise typer.BadParameter(f"a portal with hub id {hub_id} already exists")
+            portal = await portals.create_portal(conn, name, at, hub_id)
+            return {
+                "hub_id": portal.hub_id,
+                "access_token": await portals.issue_credential(
+                    conn, portal.hub_id, CredentialKind.ACCESS_TOKEN, at
+                ),
+                "write_key": await portals.issue_credential(
+                    conn, portal.hub_id, CredentialKind.WRITE_KEY, at
+                ),
+            }
+
+        result: dict[str, Any] = await db.write(run)
+        return result
+
+    created = asyncio.run(_with_db(_settings_from_env(database_url), create))
+    if as_json:
+        typer.echo(orjson.dumps(created).decode())
+    else:
+        for key, value in created.items():
+            typer.echo(f"{key:13} {value}")
+
+
+@token_app.command("create")
+def token_create(
+    portal: int = typer.Option(..., "--portal", help="Hub id."),
+    kind: CredentialKind = KindOption,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Print a new credential for a portal (older ones keep working)."""
+
+    async def create(db: Database) -> str:
+        async def run(conn: Any) -> str:
+            if await portals.get_portal(conn, portal) is None:
+                raise typer.BadParameter(f"no portal has hub id {portal}")
+            return await portals.issue_credential(conn, portal, kind, now_ms())
+
+        secret: str = await db.write(run)
+        return secret
+
+    typer.echo(asyncio.run(_with_db(_settings_from_env(database_url), create)))
+
+
+@app.command("export")
+def export(
+    kind: str = typer.Argument(..., help="contacts, companies, events or pageviews"),
+    portal: int = typer.Option(..., "--portal", help="Hub id."),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Write a portal's records to stdout as JSON lines."""
+    if kind not in exports.EXPORT_KINDS:
+        raise typer.BadParameter(
+            f"choose one of {', '.join(exports.EXPORT_KINDS)}", param_hint="KIND"
+        )
+
+    async def run(db: Database) -> None:
+        if await db.read(lambda conn: portals.get_portal(conn, portal)) is None:
+            raise typer.BadParameter(f"no portal has hub id {portal}")
+        total = await exports.count(db, kind, portal)
+        out = sys.stdout.buffer
+        with Progress(console=stderr, disable=not stderr.is_terminal, transient=True) as bar:
+            task = bar.add_task(f"exporting {kind}", total=total)
+            async for record in exports.walk(db, kind, portal):
+                out.write(orjson.dumps(record) + b"\n")
+                bar.advance(task)
+        out.flush()
+
+    asyncio.run(_with_db(_settings_from_env(database_url), run))
+
+
+def main() -> None:
+    app(prog_name="hubtrail")

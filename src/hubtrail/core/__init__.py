@@ -1,0 +1,1 @@
+"""core: the domain rules, pure (no HTTP, no SQL)."""

@@ -1,0 +1,1 @@
+"""process: applies inbox messages to the CRM state (identity, properties, events)."""

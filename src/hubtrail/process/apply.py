@@ -1,0 +1,188 @@
+"""How one message changes the store: identity resolution, events and contact properties.
+
+The rules themselves (email validity, coercion, event names) live in `hubtrail.core`; this module
+sequences them against the batch's transaction (`Batch`, which caches reads and buffers writes).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import orjson
+
+from hubtrail.core.emails import check_email
+from hubtrail.core.events import parse_event_ref
+from hubtrail.core.messages import Kind, Message
+from hubtrail.core.outcomes import Outcome
+from hubtrail.core.properties import ObjectType, PropertyError, add_numbers, coerce_value
+from hubtrail.process.batch import Batch
+from hubtrail.store import contacts
+from hubtrail.store.contacts import Contact, Visitor
+
+REVENUE = "hs_analytics_revenue"
+EVENT_COMPLETIONS = "hs_analytics_num_event_completions"
+
+
+async def apply_message(batch: Batch, message: Message) -> Outcome:
+    """Apply one message and say what happened. Raises only on store failures."""
+    outcome = Outcome()
+    if message.kind is not Kind.TRACK:
+        outcome.note("UNSUPPORTED_KIND", "kind", f"{message.kind} messages are not applied yet")
+        return outcome
+    visitor = None
+    if message.visitor_key:
+        visitor = await batch.visitor(message.portal_id, message.visitor_key)
+        outcome.visitor_id = visitor.id
+    contact = await _resolve_contact(batch, message, visitor, outcome)
+    recorded = await _record_event(batch, message, contact, outcome)
+    if contact is not None:
+        await _write_contact_properties(batch, message, contact, recorded, outcome)
+    elif message.contact_properties or message.revenue:
+        for name in [*message.contact_properties, *(["_m"] if message.revenue else [])]:
+            outcome.note("NO_CONTACT", name, "dropped: the message identifies no contact")
+    return outcome
+
+
+async def _resolve_contact(
+    batch: Batch, message: Message, visitor: Visitor | None, outcome: Outcome
+) -> Contact | None:
+    """Find the contact a message is about, by objectId, then email, then visitor, then id."""
+    portal = message.portal_id
+    contact: Contact | None = None
+    if message.object_id is not None:
+        if message.object_id.isdigit():
+            contact = await contacts.get_contact(batch.conn, portal, int(message.object_id))
+        if contact is None:
+            outcome.note("OBJECT_NOT_FOUND", "objectId", f"no contact has id {message.object_id}")
+    if contact is None and message.email is not None:
+        check = check_email(message.email)
+        if check.email is None:
+            outcome.note("INVALID_EMAIL", "email", check.reason or "invalid email")
+        else:
+            contact, created = await batch.contact_by_email(portal, check.email)
+            outcome.contact_created = created
+            if created:
+                await batch.write_values(
+                    portal,
+                    ObjectType.CONTACT,
+                    contact.id,
+                    {"email": check.email},
+                    source=message.source,
+                    source_id=message.message_id,
+                )
+    if contact is None and visitor is not None and visitor.contact_id is not None:
+        contact = await contacts.get_contact(batch.conn, portal, visitor.contact_id)
+    if contact is None and message.external_id:
+        contact = await contacts.find_by_external_id(batch.conn, portal, message.external_id)
+    if contact is not None:
+        await _attach_identities(batch, message, contact, visitor, outcome)
+        outcome.contact_id = contact.id
+    return contact
+
+
+async def _attach_identities(
+    batch: Batch,
+    message: Message,
+    contact: Contact,
+    visitor: Visitor | None,
+    outcome: Outcome,
+) -> None:
+    external_id = message.external_id
+    if external_id and contact.external_id is None:
+        await batch.set_external_id(message.portal_id, contact, external_id)
+    elif external_id and contact.external_id != external_id:
+        outcome.note(
+            "EXTERNAL_ID_KEPT",
+            "id",
+            f"contact {contact.id} keeps its first external id; '{external_id}' not attached",
+        )
+    if visitor is not None and visitor.contact_id != contact.id:
+        await batch.link_visitor(message.portal_id, visitor, contact.id)
+
+
+async def _record_event(
+    batch: Batch, message: Message, contact: Contact | None, outcome: Outcome
+) -> bool:
+    """Buffer the event occurrence; False when there is none to store (and why is noted)."""
+    ref = parse_event_ref(message.event or "", message.portal_id)
+    if ref is None or ref.name is None:
+        outcome.note("INVALID_EVENT", "event", f"'{message.event}' names no event")
+        return False
+    definition = None
+    if ref.definition_id is not None:
+        definition = await batch.event_definition_by_id(message.portal_id, ref.definition_id)
+    if definition is None:
+        definition, created = await batch.event_definition(
+            message.portal_id, ref.name, ref.label, message.source
+        )
+        outcome.event_definition_created = created
+    outcome.event_definition_id = definition.id
+    if definition.archived:
+        outcome.note(
+            "EVENT_ARCHIVED",
+            "event",
+            f"event '{definition.name}' was deleted; a deleted event is never recreated",
+        )
+        return False
+    batch.add_occurrence(
+        {
+            "portal_id": message.portal_id,
+            "definition_id": definition.id,
+            "contact_id": contact.id if contact else None,
+            "visitor_id": outcome.visitor_id,
+            "occurred_at_ms": message.occurred_at_ms,
+            "revenue": message.revenue if _is_number(message.revenue) else None,
+            "properties": orjson.dumps(message.event_properties).decode(),
+            "source": message.source.value,
+            "message_id": message.message_id,
+        }
+    )
+    return True
+
+
+def _is_number(text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        return Decimal(text).is_finite()
+    except InvalidOperation:
+        return False
+
+
+async def _write_contact_properties(
+    batch: Batch, message: Message, contact: Contact, event_recorded: bool, outcome: Outcome
+) -> None:
+    portal = message.portal_id
+    definitions = await batch.property_definitions(portal, ObjectType.CONTACT)
+    current = await batch.values(portal, ObjectType.CONTACT, contact.id)
+    values: dict[str, str] = {}
+    for raw_name, raw_value in message.contact_properties.items():
+        name = raw_name.lower()
+        definition = definitions.get(name)
+        if definition is None:
+            outcome.note("PROPERTY_DOESNT_EXIST", raw_name, f'Property "{raw_name}" does not exist')
+        elif definition.read_only_value or name == "email":
+            outcome.note("READ_ONLY_VALUE", raw_name, f"{name} cannot be set by this message")
+        else:
+            coerced = coerce_value(definition, raw_value, current.get(name))
+            if isinstance(coerced, PropertyError):
+                outcome.note(coerced.code, raw_name, coerced.message)
+            else:
+                values[name] = coerced
+    revenue = message.revenue if event_recorded else None
+    if event_recorded:
+        values[EVENT_COMPLETIONS] = add_numbers(current.get(EVENT_COMPLETIONS), "1")
+    if revenue:
+        if _is_number(revenue):
+            values[REVENUE] = add_numbers(current.get(REVENUE), revenue)
+        else:
+            outcome.note("INVALID_INTEGER", "_m", f"{revenue} was not a valid number.")
+    written = await batch.write_values(
+        portal,
+        ObjectType.CONTACT,
+        contact.id,
+        values,
+        source=message.source,
+        source_id=message.message_id,
+    )
+    outcome.properties_written.extend(written)

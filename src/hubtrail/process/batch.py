@@ -1,0 +1,160 @@
+"""One processing transaction and what it has already read.
+
+A batch applies hundreds of messages that mostly touch the same few definitions, visitors and
+contacts. `Batch` reads each of those once, keeps what the batch itself changed, buffers event
+occurrences and contact touches, and writes them together in `flush`. The processor holds the only
+writer (SQLite) or the partitions' locks (PostgreSQL), so nothing it caches can change underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hubtrail.core.messages import Source
+from hubtrail.core.properties import ObjectType, PropertyDefinition
+from hubtrail.store import contacts, events, properties
+from hubtrail.store.contacts import Contact, Visitor
+from hubtrail.store.events import EventDefinition
+
+
+class Batch:
+    def __init__(self, conn: AsyncConnection, at_ms: int) -> None:
+        self.conn = conn
+        self.at_ms = at_ms
+        self._definitions: dict[tuple[int, ObjectType], dict[str, PropertyDefinition]] = {}
+        self._events_by_name: dict[tuple[int, str], EventDefinition] = {}
+        self._events_by_id: dict[tuple[int, int], EventDefinition | None] = {}
+        self._visitors: dict[tuple[int, str], Visitor] = {}
+        self._contacts_by_email: dict[tuple[int, str], Contact] = {}
+        self._values: dict[tuple[int, ObjectType, int], dict[str, str]] = {}
+        self._occurrences: list[dict[str, Any]] = []
+        self._touched: set[int] = set()
+
+    # --- definitions ---------------------------------------------------------------------
+
+    async def property_definitions(
+        self, portal_id: int, object_type: ObjectType
+    ) -> dict[str, PropertyDefinition]:
+        key = (portal_id, object_type)
+        if key not in self._definitions:
+            self._definitions[key] = await properties.load_definitions(
+                self.conn, portal_id, object_type
+            )
+        return self._definitions[key]
+
+    async def event_definition_by_id(
+        self, portal_id: int, definition_id: int
+    ) -> EventDefinition | None:
+        key = (portal_id, definition_id)
+        if key not in self._events_by_id:
+            self._events_by_id[key] = await events.get_definition(
+                self.conn, portal_id, definition_id
+            )
+        return self._events_by_id[key]
+
+    async def event_definition(
+        self, portal_id: int, name: str, label: str, created_by: Source
+    ) -> tuple[EventDefinition, bool]:
+        """The definition named `name`, created on its first use; True when just created."""
+        key = (portal_id, name)
+        if key in self._events_by_name:
+            return self._events_by_name[key], False
+        definition, created = await events.get_or_create_definition(
+            self.conn, portal_id, name, label, created_by.value, self.at_ms
+        )
+        self._events_by_name[key] = definition
+        return definition, created
+
+    # --- identity ------------------------------------------------------------------------
+
+    async def visitor(self, portal_id: int, visitor_key: str) -> Visitor:
+        key = (portal_id, visitor_key)
+        if key not in self._visitors:
+            self._visitors[key] = await contacts.get_or_create_visitor(
+                self.conn, portal_id, visitor_key, self.at_ms
+            )
+        return self._visitors[key]
+
+    async def link_visitor(self, portal_id: int, visitor: Visitor, contact_id: int) -> Visitor:
+        """Tie the visitor to the contact; its buffered anonymous events go along."""
+        await self._flush_occurrences()
+        await contacts.link_visitor(self.conn, portal_id, visitor, contact_id, self.at_ms)
+        linked = replace(visitor, contact_id=contact_id)
+        self._visitors[(portal_id, visitor.visitor_key)] = linked
+        return linked
+
+    async def contact_by_email(self, portal_id: int, email: str) -> tuple[Contact, bool]:
+        key = (portal_id, email.lower())
+        if key in self._contacts_by_email:
+            return self._contacts_by_email[key], False
+        contact, created = await contacts.get_or_create_by_email(
+            self.conn, portal_id, email, self.at_ms
+        )
+        self._contacts_by_email[key] = contact
+        return contact, created
+
+    async def set_external_id(self, portal_id: int, contact: Contact, external_id: str) -> None:
+        await contacts.set_external_id(self.conn, portal_id, contact.id, external_id, self.at_ms)
+        self._contacts_by_email = {
+            key: replace(c, external_id=external_id) if c.id == contact.id else c
+            for key, c in self._contacts_by_email.items()
+        }
+
+    # --- properties ----------------------------------------------------------------------
+
+    async def values(
+        self, portal_id: int, object_type: ObjectType, object_id: int
+    ) -> dict[str, str]:
+        key = (portal_id, object_type, object_id)
+        if key not in self._values:
+            self._values[key] = await properties.current_values(
+                self.conn, portal_id, object_type, object_id
+            )
+        return self._values[key]
+
+    async def write_values(
+        self,
+        portal_id: int,
+        object_type: ObjectType,
+        object_id: int,
+        values: Mapping[str, str],
+        *,
+        source: Source,
+        source_id: str,
+    ) -> list[str]:
+        """Store the values that differ from the current ones; returns their names."""
+        current = await self.values(portal_id, object_type, object_id)
+        changed = {name: value for name, value in values.items() if current.get(name) != value}
+        await properties.save_changes(
+            self.conn,
+            portal_id,
+            object_type,
+            object_id,
+            changed,
+            source=source,
+            source_id=source_id,
+            at_ms=self.at_ms,
+        )
+        current.update(changed)
+        if changed and object_type is ObjectType.CONTACT:
+            self._touched.add(object_id)
+        return list(changed)
+
+    # --- buffered writes -----------------------------------------------------------------
+
+    def add_occurrence(self, row: dict[str, Any]) -> None:
+        self._occurrences.append(row)
+
+    async def _flush_occurrences(self) -> None:
+        await events.add_occurrences(self.conn, self._occurrences)
+        self._occurrences = []
+
+    async def flush(self) -> None:
+        """Write what the batch buffered; call once, before its transaction commits."""
+        await self._flush_occurrences()
+        await contacts.touch(self.conn, sorted(self._touched), self.at_ms)
+        self._touched.clear()

@@ -1,0 +1,68 @@
+"""The running parts of one hubtrail process, built from `Settings` and started together.
+
+`Runtime` owns the database, the inbox writer, the processor and the portal directory. The HTTP
+app (`app.py`), the worker command and the tests all build one; nothing is module-global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from hubtrail.config import Settings
+from hubtrail.metrics import Metrics
+from hubtrail.process.processor import Processor, now_ms
+from hubtrail.store import inbox
+from hubtrail.store.db import Database
+from hubtrail.store.directory import PortalDirectory
+from hubtrail.store.group_commit import GroupCommitter
+from hubtrail.store.migrate import upgrade
+
+log = logging.getLogger("hubtrail.runtime")
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, run_processor: bool = True) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.db = Database(settings)
+        self.directory = PortalDirectory(self.db, settings.portal_cache_ttl_s)
+        self.processor = Processor(
+            self.db,
+            self.metrics,
+            batch_size=settings.process_batch_size,
+            poll_ms=settings.process_poll_ms,
+            slice_ms=settings.process_slice_ms,
+        )
+        self.committer = GroupCommitter(
+            self.db,
+            self.metrics,
+            window_ms=settings.commit_window_ms,
+            max_messages=settings.commit_max_messages,
+            on_commit=self.processor.wakeup.set,
+        )
+        self.clock_ms = now_ms
+        self._run_processor = run_processor
+        self._processor_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Migrate the schema, then start the inbox writer and (unless disabled) the processor."""
+        await upgrade(self.db)
+        self.committer.start()
+        if self._run_processor:
+            self._processor_task = asyncio.create_task(self.processor.run(), name="processor")
+        log.info("hubtrail started on %s", self.db.url.render_as_string(hide_password=True))
+
+    async def stop(self) -> None:
+        """Commit what requests are waiting on, stop the processor, close the database."""
+        await self.committer.stop()
+        if self._processor_task is not None:
+            self._processor_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._processor_task
+            self._processor_task = None
+        await self.db.close()
+
+    async def refresh_inbox_depth(self) -> None:
+        self.metrics.inbox_depth.set(await self.db.read(inbox.pending_count))

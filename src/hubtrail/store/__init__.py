@@ -1,0 +1,1 @@
+"""store: SQLAlchemy Core tables and one module per aggregate."""

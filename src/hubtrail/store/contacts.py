@@ -1,0 +1,171 @@
+"""Contacts, visitors and the identities that tie them together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hubtrail.core.emails import email_key
+from hubtrail.store.schema import (
+    contact_identities,
+    contacts,
+    event_occurrences,
+    page_views,
+    visitors,
+)
+from hubtrail.store.sql import insert_ignoring
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: int
+    email: str | None
+    external_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    id: int
+    visitor_key: str
+    contact_id: int | None
+    external_id: str | None
+
+
+_live = contacts.c.archived_at_ms.is_(None)
+
+
+async def _one_contact(conn: AsyncConnection, *where: ColumnElement[bool]) -> Contact | None:
+    query = select(contacts.c.id, contacts.c.email, contacts.c.external_id).where(_live, *where)
+    row = (await conn.execute(query.limit(1))).first()
+    return Contact(row.id, row.email, row.external_id) if row else None
+
+
+async def get_contact(conn: AsyncConnection, portal_id: int, contact_id: int) -> Contact | None:
+    return await _one_contact(conn, contacts.c.portal_id == portal_id, contacts.c.id == contact_id)
+
+
+async def find_by_email(conn: AsyncConnection, portal_id: int, email: str) -> Contact | None:
+    return await _one_contact(
+        conn, contacts.c.portal_id == portal_id, contacts.c.email_key == email_key(email)
+    )
+
+
+async def find_by_external_id(
+    conn: AsyncConnection, portal_id: int, external_id: str
+) -> Contact | None:
+    return await _one_contact(
+        conn, contacts.c.portal_id == portal_id, contacts.c.external_id == external_id
+    )
+
+
+async def get_or_create_by_email(
+    conn: AsyncConnection, portal_id: int, email: str, at_ms: int
+) -> tuple[Contact, bool]:
+    """The contact with this email, creating it when missing; True when it was created.
+
+    The insert skips on the unique email key, so two processors racing on one new email end with
+    one contact.
+    """
+    existing = await find_by_email(conn, portal_id, email)
+    if existing:
+        return existing, False
+    stmt = insert_ignoring(conn, contacts, ["portal_id", "email_key"]).values(
+        portal_id=portal_id,
+        email=email,
+        email_key=email_key(email),
+        created_at_ms=at_ms,
+        updated_at_ms=at_ms,
+    )
+    inserted = (await conn.execute(stmt)).rowcount == 1
+    contact = await find_by_email(conn, portal_id, email)
+    assert contact is not None, "contact vanished between insert and select"
+    if inserted:
+        await add_identity(conn, portal_id, contact.id, "email", email_key(email), at_ms)
+    return contact, inserted
+
+
+async def set_external_id(
+    conn: AsyncConnection, portal_id: int, contact_id: int, external_id: str, at_ms: int
+) -> None:
+    """Give a contact its external id. Callers keep the first one a contact got."""
+    await conn.execute(
+        update(contacts)
+        .where(contacts.c.id == contact_id, contacts.c.external_id.is_(None))
+        .values(external_id=external_id, updated_at_ms=at_ms)
+    )
+    await add_identity(conn, portal_id, contact_id, "external_id", external_id, at_ms)
+
+
+async def touch(conn: AsyncConnection, contact_ids: Iterable[int], at_ms: int) -> None:
+    """Mark contacts as modified now (their `lastmodifieddate`)."""
+    ids = list(contact_ids)
+    if ids:
+        await conn.execute(
+            update(contacts).where(contacts.c.id.in_(ids)).values(updated_at_ms=at_ms)
+        )
+
+
+async def add_identity(
+    conn: AsyncConnection, portal_id: int, contact_id: int, kind: str, value: str, at_ms: int
+) -> None:
+    stmt = insert_ignoring(conn, contact_identities, ["portal_id", "kind", "value", "contact_id"])
+    await conn.execute(
+        stmt.values(
+            portal_id=portal_id, contact_id=contact_id, kind=kind, value=value, created_at_ms=at_ms
+        )
+    )
+
+
+async def get_or_create_visitor(
+    conn: AsyncConnection, portal_id: int, visitor_key: str, at_ms: int
+) -> Visitor:
+    query = select(visitors).where(
+        visitors.c.portal_id == portal_id, visitors.c.visitor_key == visitor_key
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        await conn.execute(
+            insert_ignoring(conn, visitors, ["portal_id", "visitor_key"]).values(
+                portal_id=portal_id,
+                visitor_key=visitor_key,
+                created_at_ms=at_ms,
+                last_seen_at_ms=at_ms,
+            )
+        )
+        row = (await conn.execute(query)).one()
+    else:
+        await conn.execute(
+            update(visitors).where(visitors.c.id == row.id).values(last_seen_at_ms=at_ms)
+        )
+    return Visitor(row.id, row.visitor_key, row.contact_id, row.external_id)
+
+
+async def link_visitor(
+    conn: AsyncConnection, portal_id: int, visitor: Visitor, contact_id: int, at_ms: int
+) -> None:
+    """Tie a visitor to a contact from now on; its anonymous history joins that contact.
+
+    Only activity with no contact yet moves: what the visitor did as another contact stays there.
+    """
+    await conn.execute(
+        update(visitors).where(visitors.c.id == visitor.id).values(contact_id=contact_id)
+    )
+    await add_identity(conn, portal_id, contact_id, "visitor", visitor.visitor_key, at_ms)
+    for table in (event_occurrences, page_views):
+        await conn.execute(
+            update(table)
+            .where(table.c.visitor_id == visitor.id, table.c.contact_id.is_(None))
+            .values(contact_id=contact_id)
+        )
+
+
+async def list_identities(conn: AsyncConnection, contact_id: int) -> list[tuple[str, str]]:
+    query = (
+        select(contact_identities.c.kind, contact_identities.c.value)
+        .where(contact_identities.c.contact_id == contact_id)
+        .order_by(contact_identities.c.id)
+    )
+    return [(row.kind, row.value) for row in await conn.execute(query)]

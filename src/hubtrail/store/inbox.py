@@ -1,0 +1,123 @@
+"""The inbox: every accepted message, durable before it is acknowledged, applied in order.
+
+Rows are appended by the group committer and claimed by the processor. On PostgreSQL several
+processors share the table: each takes transaction-scoped advisory locks on whole partitions, so
+two processors never apply messages of the same partition (visitor) at once or out of order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hubtrail.core.messages import Message
+from hubtrail.store.schema import inbox
+from hubtrail.store.sql import insert_ignoring
+
+_PARTITION_LOCK_SPACE = 0x6874  # first key of pg_try_advisory_xact_lock(int, int)
+
+
+def inbox_row(message: Message) -> dict[str, object]:
+    return {
+        "portal_id": message.portal_id,
+        "message_id": message.message_id,
+        "source": message.source.value,
+        "kind": message.kind.value,
+        "partition": message.partition(),
+        "received_at_ms": message.received_at_ms,
+        "payload": message.to_json().decode(),
+    }
+
+
+_APPEND_COLUMNS = (
+    "portal_id",
+    "message_id",
+    "source",
+    "kind",
+    "partition",
+    "received_at_ms",
+    "payload",
+)
+_append_sql: dict[str, str] = {}
+
+
+def _append_statement(conn: AsyncConnection) -> str:
+    """The dialect's INSERT … ON CONFLICT DO NOTHING, compiled once per dialect.
+
+    The hot path sends plain tuples through the driver's executemany: per-row parameter
+    processing in SQLAlchemy would otherwise cost more than SQLite's own work.
+    """
+    dialect = conn.dialect.name
+    if dialect not in _append_sql:
+        stmt = insert_ignoring(conn, inbox, ["portal_id", "message_id"]).values(
+            {name: bindparam(name) for name in _APPEND_COLUMNS}
+        )
+        compiled = stmt.compile(dialect=conn.dialect)
+        assert tuple(compiled.positiontup or ()) == _APPEND_COLUMNS
+        _append_sql[dialect] = str(compiled)
+    return _append_sql[dialect]
+
+
+async def append(conn: AsyncConnection, messages: Sequence[Message]) -> None:
+    """Insert messages; one whose (portal, message id) is already there is skipped (dedupe)."""
+    if messages:
+        rows = [tuple(row.values()) for row in map(inbox_row, messages)]
+        await conn.exec_driver_sql(_append_statement(conn), rows)
+
+
+async def claim(conn: AsyncConnection, limit: int) -> list[tuple[int, Message]]:
+    """The oldest unprocessed messages this transaction may apply, in order."""
+    pending = inbox.c.processed_at_ms.is_(None)
+    query = select(inbox.c.seq, inbox.c.payload).where(pending)
+    if conn.dialect.name == "postgresql":
+        partitions = await _lock_partitions(conn)
+        if not partitions:
+            return []
+        query = query.where(inbox.c.partition.in_(partitions))
+    rows = await conn.execute(query.order_by(inbox.c.seq).limit(limit))
+    return [(row.seq, Message.from_json(row.payload)) for row in rows]
+
+
+async def _lock_partitions(conn: AsyncConnection) -> list[int]:
+    busy = select(inbox.c.partition).where(inbox.c.processed_at_ms.is_(None)).distinct()
+    held = []
+    for partition in (await conn.execute(busy)).scalars():
+        locked = await conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(:space, :partition)"),
+            {"space": _PARTITION_LOCK_SPACE, "partition": partition},
+        )
+        if locked.scalar():
+            held.append(partition)
+    return held
+
+
+async def mark_processed(
+    conn: AsyncConnection, outcomes: Sequence[tuple[int, str]], at_ms: int
+) -> None:
+    """Record each message's outcome (JSON) and take it out of the queue."""
+    if not outcomes:
+        return
+    stmt = (
+        update(inbox)
+        .where(inbox.c.seq == bindparam("b_seq"))
+        .values(processed_at_ms=at_ms, outcome=bindparam("b_outcome"))
+    )
+    await conn.execute(stmt, [{"b_seq": seq, "b_outcome": outcome} for seq, outcome in outcomes])
+
+
+async def pending_count(conn: AsyncConnection) -> int:
+    query = select(func.count()).select_from(inbox).where(inbox.c.processed_at_ms.is_(None))
+    return int((await conn.execute(query)).scalar() or 0)
+
+
+async def find_message(
+    conn: AsyncConnection, portal_id: int, message_id: str
+) -> tuple[Message, str | None] | None:
+    """A stored message and its outcome JSON (None while unprocessed)."""
+    query = select(inbox.c.payload, inbox.c.outcome).where(
+        inbox.c.portal_id == portal_id, inbox.c.message_id == message_id
+    )
+    row = (await conn.execute(query)).first()
+    return (Message.from_json(row.payload), row.outcome) if row else None

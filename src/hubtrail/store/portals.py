@@ -1,0 +1,101 @@
+"""Portals (hub ids) and their credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hubtrail.core.credentials import CredentialKind, new_secret, secret_digest, secret_hint
+from hubtrail.core.properties import DEFAULT_PROPERTIES
+from hubtrail.store.schema import credentials, portals, property_definitions
+
+FIRST_HUB_ID = 1_000_001
+
+
+@dataclass(frozen=True, slots=True)
+class Portal:
+    hub_id: int
+    name: str
+    created_at_ms: int
+
+
+async def create_portal(
+    conn: AsyncConnection, name: str, at_ms: int, hub_id: int | None = None
+) -> Portal:
+    """A new portal with HubSpot's default contact and company properties."""
+    if hub_id is None:
+        highest = (await conn.execute(select(func.max(portals.c.id)))).scalar()
+        hub_id = max(FIRST_HUB_ID, (highest or 0) + 1)
+    await conn.execute(insert(portals).values(id=hub_id, name=name, created_at_ms=at_ms))
+    rows = [
+        {
+            "portal_id": hub_id,
+            "object_type": object_type.value,
+            "name": d.name,
+            "label": d.label,
+            "type": d.type.value,
+            "field_type": d.field_type,
+            "group_name": d.group_name,
+            "description": d.description,
+            "options": orjson.dumps(
+                [
+                    {"label": o.label, "value": o.value, "hidden": o.hidden, "displayOrder": i}
+                    for i, o in enumerate(d.options)
+                ]
+            ).decode(),
+            "hubspot_defined": True,
+            "read_only_value": d.read_only_value,
+            "has_unique_value": d.has_unique_value,
+            "created_at_ms": at_ms,
+            "updated_at_ms": at_ms,
+        }
+        for object_type, definitions in DEFAULT_PROPERTIES.items()
+        for d in definitions
+    ]
+    await conn.execute(insert(property_definitions), rows)
+    return Portal(hub_id, name, at_ms)
+
+
+async def get_portal(conn: AsyncConnection, hub_id: int) -> Portal | None:
+    row = (await conn.execute(select(portals).where(portals.c.id == hub_id))).first()
+    return Portal(row.id, row.name, row.created_at_ms) if row else None
+
+
+async def find_portal_by_name(conn: AsyncConnection, name: str) -> Portal | None:
+    query = select(portals).where(portals.c.name == name).order_by(portals.c.id).limit(1)
+    row = (await conn.execute(query)).first()
+    return Portal(row.id, row.name, row.created_at_ms) if row else None
+
+
+async def list_portal_ids(conn: AsyncConnection) -> set[int]:
+    return set((await conn.execute(select(portals.c.id))).scalars())
+
+
+async def issue_credential(
+    conn: AsyncConnection, portal_id: int, kind: CredentialKind, at_ms: int
+) -> str:
+    """A new secret for the portal; only its digest is stored, so it is shown this once."""
+    secret = new_secret(kind)
+    await conn.execute(
+        insert(credentials).values(
+            portal_id=portal_id,
+            kind=kind.value,
+            secret_sha256=secret_digest(secret),
+            hint=secret_hint(secret),
+            created_at_ms=at_ms,
+        )
+    )
+    return secret
+
+
+async def portal_for_secret(conn: AsyncConnection, secret: str, kind: CredentialKind) -> int | None:
+    """The portal a live credential belongs to, or None."""
+    query = select(credentials.c.portal_id).where(
+        credentials.c.secret_sha256 == secret_digest(secret),
+        credentials.c.kind == kind.value,
+        credentials.c.revoked_at_ms.is_(None),
+    )
+    return (await conn.execute(query)).scalar()

@@ -1,0 +1,248 @@
+"""The tables, as SQLAlchemy Core metadata: one schema for SQLite and PostgreSQL.
+
+Every row carries its portal. Times are epoch milliseconds (`*_at_ms`). JSON documents are kept as
+text (orjson in, orjson out) so both engines store them the same way. Alembic migrations under
+`migrations/` create exactly these tables; a test checks they agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id() -> Column[int]:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _portal() -> Column[int]:
+    return Column("portal_id", BigInteger, ForeignKey("portals.id"), nullable=False)
+
+
+portals = Table(
+    "portals",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    _id(),
+    _portal(),
+    Column("kind", String(20), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("revoked_at_ms", BigInteger),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    _portal(),
+    Column("message_id", String(128), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("partition", SmallInteger, nullable=False),
+    Column("received_at_ms", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("processed_at_ms", BigInteger),
+    Column("outcome", Text),
+    UniqueConstraint("portal_id", "message_id"),
+    Index(
+        "ix_inbox_pending",
+        "partition",
+        "seq",
+        sqlite_where=text("processed_at_ms IS NULL"),
+        postgresql_where=text("processed_at_ms IS NULL"),
+    ),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    _id(),
+    _portal(),
+    Column("email", String(320)),
+    Column("email_key", String(320)),
+    Column("external_id", String(256)),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("archived_at_ms", BigInteger),
+    UniqueConstraint("portal_id", "email_key"),
+    Index("ix_contacts_portal_external", "portal_id", "external_id"),
+)
+
+visitors = Table(
+    "visitors",
+    metadata,
+    _id(),
+    _portal(),
+    Column("visitor_key", String(128), nullable=False),
+    Column("contact_id", BigInteger, ForeignKey("contacts.id")),
+    Column("external_id", String(256)),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("last_seen_at_ms", BigInteger, nullable=False),
+    UniqueConstraint("portal_id", "visitor_key"),
+    Index("ix_visitors_portal_contact", "portal_id", "contact_id"),
+)
+
+contact_identities = Table(
+    "contact_identities",
+    metadata,
+    _id(),
+    _portal(),
+    Column("contact_id", BigInteger, ForeignKey("contacts.id"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("value", String(320), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    UniqueConstraint("portal_id", "kind", "value", "contact_id"),
+    Index("ix_contact_identities_contact", "contact_id"),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    _id(),
+    _portal(),
+    Column("domain_key", String(255)),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("archived_at_ms", BigInteger),
+    Index("ix_companies_portal_domain", "portal_id", "domain_key"),
+)
+
+property_definitions = Table(
+    "property_definitions",
+    metadata,
+    _id(),
+    _portal(),
+    Column("object_type", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("field_type", String(30), nullable=False),
+    Column("group_name", String(100), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("options", Text, nullable=False, server_default="[]"),
+    Column("display_order", Integer, nullable=False, server_default="-1"),
+    Column("hubspot_defined", Boolean, nullable=False),
+    Column("read_only_value", Boolean, nullable=False),
+    Column("has_unique_value", Boolean, nullable=False),
+    Column("hidden", Boolean, nullable=False, server_default=text("false")),
+    Column("form_field", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("archived_at_ms", BigInteger),
+    UniqueConstraint("portal_id", "object_type", "name"),
+)
+
+property_values = Table(
+    "property_values",
+    metadata,
+    Column("portal_id", BigInteger, ForeignKey("portals.id"), primary_key=True),
+    Column("object_type", String(20), primary_key=True),
+    Column("object_id", BigInteger, primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("source", String(20), nullable=False),
+    Index("ix_property_values_name", "portal_id", "object_type", "name"),
+)
+
+property_history = Table(
+    "property_history",
+    metadata,
+    _id(),
+    _portal(),
+    Column("object_type", String(20), nullable=False),
+    Column("object_id", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("source_id", String(128)),
+    Index("ix_property_history_object", "portal_id", "object_type", "object_id", "name"),
+)
+
+event_definitions = Table(
+    "event_definitions",
+    metadata,
+    _id(),
+    _portal(),
+    Column("name", String(50), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("primary_object", String(20), nullable=False, server_default="CONTACT"),
+    Column("created_by", String(20), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("archived_at_ms", BigInteger),
+    UniqueConstraint("portal_id", "name"),
+)
+
+event_occurrences = Table(
+    "event_occurrences",
+    metadata,
+    _id(),
+    _portal(),
+    Column("definition_id", BigInteger, ForeignKey("event_definitions.id"), nullable=False),
+    Column("contact_id", BigInteger, ForeignKey("contacts.id")),
+    Column("visitor_id", BigInteger, ForeignKey("visitors.id")),
+    Column("occurred_at_ms", BigInteger, nullable=False),
+    Column("revenue", String(40)),
+    Column("properties", Text, nullable=False, server_default="{}"),
+    Column("source", String(20), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Index("ix_event_occurrences_contact", "portal_id", "contact_id", "occurred_at_ms"),
+    Index("ix_event_occurrences_definition", "portal_id", "definition_id", "occurred_at_ms"),
+    Index("ix_event_occurrences_visitor", "visitor_id"),
+)
+
+page_views = Table(
+    "page_views",
+    metadata,
+    _id(),
+    _portal(),
+    Column("visitor_id", BigInteger, ForeignKey("visitors.id")),
+    Column("contact_id", BigInteger, ForeignKey("contacts.id")),
+    Column("occurred_at_ms", BigInteger, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("referrer", Text, nullable=False, server_default=""),
+    Column("content_type", String(40), nullable=False, server_default=""),
+    Column("source", String(20), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Index("ix_page_views_contact", "portal_id", "contact_id", "occurred_at_ms"),
+    Index("ix_page_views_visitor", "visitor_id"),
+    Index("ix_page_views_portal_time", "portal_id", "occurred_at_ms"),
+)

@@ -17,6 +17,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubtrail.core.messages import Message
 from hubtrail.core.outcomes import Outcome
 from hubtrail.metrics import Metrics
 from hubtrail.process.apply import apply_message
@@ -91,8 +92,8 @@ class Processor:
         batch = Batch(conn, self._clock_ms())
         deadline = time.perf_counter() + self._slice_s
         outcomes = []
-        for seq, message in claimed:
-            outcomes.append((seq, await apply_message(batch, message)))
+        for seq, payload in claimed:
+            outcomes.append((seq, await apply_message(batch, Message.from_json(payload))))
             if time.perf_counter() > deadline:
                 break  # the rest stay in the inbox for the next transaction
         await batch.flush()

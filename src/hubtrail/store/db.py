@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -49,8 +49,14 @@ class Database:
         self._no_foreground.set()
         self._writer: AsyncConnection | None = None
         if self.is_sqlite:
+            synchronous = settings.sqlite_synchronous.value
             self.engine = create_async_engine(self.url, pool_size=4, max_overflow=4)
-            self._install_sqlite_pragmas(self.engine, settings.sqlite_synchronous.value)
+            self._install_sqlite_pragmas(self.engine, synchronous)
+            # The writer: one connection whose transactions start with BEGIN IMMEDIATE, so what
+            # a write transaction reads (say, the inbox rows it claims) cannot go stale before
+            # it writes, even with another process (`hubtrail worker`) writing the same file.
+            self._write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
+            self._install_sqlite_pragmas(self._write_engine, synchronous, immediate=True)
         else:
             connect_args: dict[str, Any] = {}
             if self.schema:
@@ -64,7 +70,9 @@ class Database:
             )
 
     @staticmethod
-    def _install_sqlite_pragmas(engine: AsyncEngine, synchronous: str) -> None:
+    def _install_sqlite_pragmas(
+        engine: AsyncEngine, synchronous: str, *, immediate: bool = False
+    ) -> None:
         @event.listens_for(engine.sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
             cursor = dbapi_connection.cursor()
@@ -73,6 +81,14 @@ class Database:
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            if immediate:
+                dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN, below
+
+        if immediate:
+
+            @event.listens_for(engine.sync_engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     async def write(
         self, fn: Callable[[AsyncConnection], Awaitable[T]], *, background: bool = False
@@ -102,7 +118,7 @@ class Database:
     async def _write_sqlite(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._write_lock:
             if self._writer is None:
-                self._writer = await self.engine.connect()
+                self._writer = await self._write_engine.connect()
             conn = self._writer
             try:
                 async with conn.begin():
@@ -122,4 +138,6 @@ class Database:
             if self._writer is not None:
                 await self._writer.close()
                 self._writer = None
+        if self.is_sqlite:
+            await self._write_engine.dispose()
         await self.engine.dispose()

@@ -67,8 +67,8 @@ async def append(conn: AsyncConnection, messages: Sequence[Message]) -> None:
         await conn.exec_driver_sql(_append_statement(conn), rows)
 
 
-async def claim(conn: AsyncConnection, limit: int) -> list[tuple[int, Message]]:
-    """The oldest unprocessed messages this transaction may apply, in order."""
+async def claim(conn: AsyncConnection, limit: int) -> list[tuple[int, str]]:
+    """The oldest unprocessed messages this transaction may apply, in order: (seq, JSON)."""
     pending = inbox.c.processed_at_ms.is_(None)
     query = select(inbox.c.seq, inbox.c.payload).where(pending)
     if conn.dialect.name == "postgresql":
@@ -77,7 +77,7 @@ async def claim(conn: AsyncConnection, limit: int) -> list[tuple[int, Message]]:
             return []
         query = query.where(inbox.c.partition.in_(partitions))
     rows = await conn.execute(query.order_by(inbox.c.seq).limit(limit))
-    return [(row.seq, Message.from_json(row.payload)) for row in rows]
+    return [(row.seq, row.payload) for row in rows]
 
 
 async def _lock_partitions(conn: AsyncConnection) -> list[int]:

@@ -6,7 +6,7 @@ else goes to the FastAPI app (operations now, the CRM API and the dashboard late
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -21,8 +21,9 @@ from hubtrail.runtime import Runtime
 class HubtrailApp:
     """The ASGI callable uvicorn serves; `runtime` and `lifespan()` are there for tests."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, on_started: Callable[[], None] | None = None) -> None:
         self.runtime = runtime
+        self._on_started = on_started
         settings = runtime.settings
         events = HubSpotEventsEndpoints(
             runtime.committer,
@@ -47,6 +48,8 @@ class HubtrailApp:
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         await self.runtime.start()
+        if self._on_started is not None:
+            self._on_started()
         try:
             yield
         finally:
@@ -65,7 +68,15 @@ class HubtrailApp:
         await self.api(scope, receive, send)
 
 
-def create_app(settings: Settings, *, run_processor: bool | None = None) -> HubtrailApp:
-    """The app; its processor runs as `settings.process_in_server` says unless overridden."""
+def create_app(
+    settings: Settings,
+    *,
+    run_processor: bool | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> HubtrailApp:
+    """The app; its processor runs as `settings.process_in_server` says unless overridden.
+
+    `on_started` is called once the store is migrated and the inbox writer is running.
+    """
     in_server = settings.process_in_server if run_processor is None else run_processor
-    return HubtrailApp(Runtime(settings, run_processor=in_server))
+    return HubtrailApp(Runtime(settings, run_processor=in_server), on_started)

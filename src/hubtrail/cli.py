@@ -75,6 +75,7 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @app.command("serve")
@@ -89,11 +90,12 @@ def serve(
 
     settings = build_settings(flags)
     _configure_logging(settings)
+    announce = None
     if demo:
-        credentials = asyncio.run(ensure_demo(settings))
-        typer.echo(banner(settings, credentials))
+        text = banner(settings, asyncio.run(ensure_demo(settings)))
+        announce = lambda: typer.echo(text)  # noqa: E731 (printed once the server is up)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, on_started=announce),
         host=settings.host,
         port=settings.port,
         http="httptools",

@@ -160,12 +160,3 @@ async def link_visitor(
             .where(table.c.visitor_id == visitor.id, table.c.contact_id.is_(None))
             .values(contact_id=contact_id)
         )
-
-
-async def list_identities(conn: AsyncConnection, contact_id: int) -> list[tuple[str, str]]:
-    query = (
-        select(contact_identities.c.kind, contact_identities.c.value)
-        .where(contact_identities.c.contact_id == contact_id)
-        .order_by(contact_identities.c.id)
-    )
-    return [(row.kind, row.value) for row in await conn.execute(query)]

@@ -110,14 +110,3 @@ async def mark_processed(
 async def pending_count(conn: AsyncConnection) -> int:
     query = select(func.count()).select_from(inbox).where(inbox.c.processed_at_ms.is_(None))
     return int((await conn.execute(query)).scalar() or 0)
-
-
-async def find_message(
-    conn: AsyncConnection, portal_id: int, message_id: str
-) -> tuple[Message, str | None] | None:
-    """A stored message and its outcome JSON (None while unprocessed)."""
-    query = select(inbox.c.payload, inbox.c.outcome).where(
-        inbox.c.portal_id == portal_id, inbox.c.message_id == message_id
-    )
-    row = (await conn.execute(query)).first()
-    return (Message.from_json(row.payload), row.outcome) if row else None

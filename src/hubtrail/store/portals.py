@@ -70,10 +70,6 @@ async def find_portal_by_name(conn: AsyncConnection, name: str) -> Portal | None
     return Portal(row.id, row.name, row.created_at_ms) if row else None
 
 
-async def list_portal_ids(conn: AsyncConnection) -> set[int]:
-    return set((await conn.execute(select(portals.c.id))).scalars())
-
-
 async def issue_credential(
     conn: AsyncConnection, portal_id: int, kind: CredentialKind, at_ms: int
 ) -> str:

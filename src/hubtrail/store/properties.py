@@ -64,35 +64,6 @@ async def current_values(
     return {row.name: row.value for row in await conn.execute(query)}
 
 
-async def write_values(
-    conn: AsyncConnection,
-    portal_id: int,
-    object_type: ObjectType,
-    object_id: int,
-    values: Mapping[str, str],
-    *,
-    source: Source,
-    source_id: str | None,
-    at_ms: int,
-) -> list[str]:
-    """Set coerced values; returns the names whose value changed (each gets a history row)."""
-    if not values:
-        return []
-    before = await current_values(conn, portal_id, object_type, object_id, values)
-    changed = {name: value for name, value in values.items() if before.get(name) != value}
-    await save_changes(
-        conn,
-        portal_id,
-        object_type,
-        object_id,
-        changed,
-        source=source,
-        source_id=source_id,
-        at_ms=at_ms,
-    )
-    return list(changed)
-
-
 async def save_changes(
     conn: AsyncConnection,
     portal_id: int,

@@ -12,10 +12,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hubtrail.api import ops
+from hubtrail.api.errors import install_error_handlers
 from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
 from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
 from hubtrail.runtime import Runtime
+
+# Each API module contributes one router; add new ones here.
+ROUTERS = [ops.router]
 
 
 class HubtrailApp:
@@ -43,7 +47,9 @@ class HubtrailApp:
             title="hubtrail", version="0.1.0", lifespan=self._lifespan, docs_url="/api/docs"
         )
         self.api.state.runtime = runtime
-        self.api.include_router(ops.router)
+        install_error_handlers(self.api)
+        for router in ROUTERS:
+            self.api.include_router(router)
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:

@@ -34,3 +34,10 @@ def secret_digest(secret: str) -> str:
 def secret_hint(secret: str) -> str:
     """The last characters of a secret, safe to show so a user can tell credentials apart."""
     return "…" + secret[-4:]
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of a `Bearer` Authorization header (scheme case-insensitive), or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

@@ -50,6 +50,15 @@ class AuthenticationError(HubtrailError):
     status = 401
     category = "INVALID_AUTHENTICATION"
 
+    @classmethod
+    def missing_credentials(cls) -> AuthenticationError:
+        """HubSpot's answer to a missing, malformed or unknown token."""
+        return cls(
+            "Authentication credentials not found. This API supports OAuth 2.0 authentication "
+            "and you can find more details at "
+            "https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+        )
+
 
 class NotFoundError(HubtrailError):
     status = 404

@@ -8,6 +8,7 @@ validation results (`code`, `message`, property `name`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -223,6 +224,54 @@ def _coerce_enumeration(
             definition.name, "INVALID_OPTION", f"{definition.name} takes one value, not {text}."
         )
     return ";".join(chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class CoercedProperties:
+    """The canonical values that passed, and one error per value that did not."""
+
+    values: dict[str, str]
+    errors: list[PropertyError]
+
+
+def coerce_properties(
+    definitions: Mapping[str, PropertyDefinition],
+    raw: Mapping[str, object],
+    current: Mapping[str, str],
+    *,
+    fold_case: bool = False,
+) -> CoercedProperties:
+    """Check a set of writes against the definitions: unknown, read-only and invalid values fail.
+
+    `fold_case` lowercases names first (query-string parameters); the CRM API is exact, as
+    HubSpot's is.
+    """
+    values: dict[str, str] = {}
+    errors: list[PropertyError] = []
+    for raw_name, raw_value in raw.items():
+        name = raw_name.lower() if fold_case else raw_name
+        definition = definitions.get(name)
+        if definition is None:
+            errors.append(
+                PropertyError(
+                    raw_name, "PROPERTY_DOESNT_EXIST", f'Property "{raw_name}" does not exist'
+                )
+            )
+        elif definition.read_only_value:
+            errors.append(
+                PropertyError(
+                    raw_name,
+                    "READ_ONLY_VALUE",
+                    f'Property "{raw_name}" is read-only and cannot be set',
+                )
+            )
+        else:
+            coerced = coerce_value(definition, raw_value, current.get(name))
+            if isinstance(coerced, PropertyError):
+                errors.append(coerced)
+            else:
+                values[name] = coerced
+    return CoercedProperties(values, errors)
 
 
 def add_numbers(current: str | None, amount: str) -> str:

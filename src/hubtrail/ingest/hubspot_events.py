@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from hubtrail.core.credentials import CredentialKind
+from hubtrail.core.credentials import CredentialKind, bearer_token
 from hubtrail.core.errors import AuthenticationError, FieldError, HubtrailError, ValidationError
 from hubtrail.core.messages import Kind, Message, Source, new_message_id
 from hubtrail.core.properties import parse_instant_ms
@@ -237,16 +237,12 @@ class HubSpotEventsEndpoints:
 
     async def _authenticate(self, scope: Scope) -> int:
         raw = (header(scope, b"authorization") or b"").decode("latin-1")
-        scheme, _, token = raw.partition(" ")
+        token = bearer_token(raw)
         portal_id = None
-        if scheme.lower() == "bearer" and token.strip():
-            portal_id = await self._directory.portal_for(token.strip(), CredentialKind.ACCESS_TOKEN)
+        if token is not None:
+            portal_id = await self._directory.portal_for(token, CredentialKind.ACCESS_TOKEN)
         if portal_id is None:
-            raise AuthenticationError(
-                "Authentication credentials not found. This API supports OAuth 2.0 "
-                "authentication and you can find more details at "
-                "https://developers.hubspot.com/docs/methods/auth/oauth-overview"
-            )
+            raise AuthenticationError.missing_credentials()
         return portal_id
 
 

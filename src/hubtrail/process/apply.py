@@ -14,9 +14,9 @@ from hubtrail.core.emails import check_email
 from hubtrail.core.events import parse_event_ref
 from hubtrail.core.messages import Kind, Message
 from hubtrail.core.outcomes import Outcome
-from hubtrail.core.properties import ObjectType, PropertyError, add_numbers, coerce_value
-from hubtrail.process.batch import Batch
+from hubtrail.core.properties import ObjectType, add_numbers, coerce_properties
 from hubtrail.store import contacts
+from hubtrail.store.batch import Batch
 from hubtrail.store.contacts import Contact, Visitor
 
 REVENUE = "hs_analytics_revenue"
@@ -155,20 +155,16 @@ async def _write_contact_properties(
     portal = message.portal_id
     definitions = await batch.property_definitions(portal, ObjectType.CONTACT)
     current = await batch.values(portal, ObjectType.CONTACT, contact.id)
-    values: dict[str, str] = {}
-    for raw_name, raw_value in message.contact_properties.items():
-        name = raw_name.lower()
-        definition = definitions.get(name)
-        if definition is None:
-            outcome.note("PROPERTY_DOESNT_EXIST", raw_name, f'Property "{raw_name}" does not exist')
-        elif definition.read_only_value or name == "email":
-            outcome.note("READ_ONLY_VALUE", raw_name, f"{name} cannot be set by this message")
-        else:
-            coerced = coerce_value(definition, raw_value, current.get(name))
-            if isinstance(coerced, PropertyError):
-                outcome.note(coerced.code, raw_name, coerced.message)
-            else:
-                values[name] = coerced
+    writes = dict(message.contact_properties)
+    for name in [n for n in writes if n.lower() == "email"]:
+        del writes[name]
+        outcome.note(
+            "READ_ONLY_VALUE", name, "a message's email identifies the contact; it never changes it"
+        )
+    coerced = coerce_properties(definitions, writes, current, fold_case=True)
+    for error in coerced.errors:
+        outcome.note(error.code, error.name, error.message)
+    values = coerced.values
     revenue = message.revenue if event_recorded else None
     if event_recorded:
         values[EVENT_COMPLETIONS] = add_numbers(current.get(EVENT_COMPLETIONS), "1")

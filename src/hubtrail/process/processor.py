@@ -21,8 +21,8 @@ from hubtrail.core.messages import Message
 from hubtrail.core.outcomes import Outcome
 from hubtrail.metrics import Metrics
 from hubtrail.process.apply import apply_message
-from hubtrail.process.batch import Batch
 from hubtrail.store import inbox
+from hubtrail.store.batch import Batch
 from hubtrail.store.db import Database
 
 log = logging.getLogger("hubtrail.process.processor")

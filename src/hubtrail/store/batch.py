@@ -1,4 +1,4 @@
-"""One processing transaction and what it has already read.
+"""One write transaction and what it has already read (the processor's batches, CRM API writes).
 
 A batch applies hundreds of messages that mostly touch the same few definitions, visitors and
 contacts. `Batch` reads each of those once, keeps what the batch itself changed, buffers event

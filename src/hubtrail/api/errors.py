@@ -1,0 +1,95 @@
+"""Every API error leaves in HubSpot's JSON shape, from one place.
+
+`install_error_handlers` maps hubtrail's errors, FastAPI's request-validation errors, unknown
+routes and unexpected failures to HubSpot's body (`status`, `message`, `correlationId`,
+`category`, `errors[]`) with the correlation id also in `X-HubSpot-Correlation-Id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hubtrail.core.errors import FieldError, HubtrailError, ValidationError, hubspot_error_body
+
+log = logging.getLogger("hubtrail.api.errors")
+
+
+class InternalError(HubtrailError):
+    status = 500
+    category = "INTERNAL_ERROR"
+
+
+class RouteNotFoundError(HubtrailError):
+    status = 404
+    category = "OBJECT_NOT_FOUND"
+
+
+class MethodNotAllowedError(HubtrailError):
+    status = 405
+    category = "VALIDATION_ERROR"
+
+
+def error_response(error: HubtrailError) -> JSONResponse:
+    correlation_id = str(uuid.uuid4())
+    headers = {"X-HubSpot-Correlation-Id": correlation_id, **error.headers}
+    return JSONResponse(
+        hubspot_error_body(error, correlation_id),
+        status_code=error.status,
+        headers=headers,
+        media_type="application/json;charset=utf-8",
+    )
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if part.isdigit() else (f".{part}" if text else part)
+    return text or "body"
+
+
+def validation_error(exc: RequestValidationError) -> ValidationError:
+    """FastAPI's parsing errors as HubSpot's `VALIDATION_ERROR`, each naming its field."""
+    errors = []
+    for item in exc.errors():
+        where = _location(tuple(item.get("loc", ())))
+        errors.append(
+            FieldError(
+                f"{where}: {item.get('msg', 'invalid')}", "INVALID", {"field": [where]}, where
+            )
+        )
+    fields = ", ".join(sorted({e.in_ or "" for e in errors}))
+    return ValidationError(f"Invalid input JSON on fields: {fields}", errors=errors)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubtrailError)
+    async def _hubtrail(_request: Request, exc: HubtrailError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            return error_response(
+                MethodNotAllowedError(f"{request.method} is not supported on {request.url.path}")
+            )
+        if exc.status_code == 404:
+            return error_response(RouteNotFoundError(f"No route for {request.url.path}"))
+        error = HubtrailError(str(exc.detail))
+        error.status = exc.status_code
+        return error_response(error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(InternalError("hubtrail hit an internal error; it has been logged"))

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 MAX_STRING_CHARS = 65_536
+VALUE_KEY_CHARS = 200
 PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _EPOCH_MS_RE = re.compile(r"^-?\d{1,15}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -274,6 +275,28 @@ def coerce_properties(
     return CoercedProperties(values, errors)
 
 
+def value_key(value: str) -> str:
+    """A stored value as search compares it: lowercased, cut to the indexed length."""
+    return value[:VALUE_KEY_CHARS].lower()
+
+
+def value_number(kind: PropertyType, value: str) -> float | None:
+    """A stored value as a number for range filters and sorting, or None when it has none.
+
+    Numbers are themselves; dates and datetimes are epoch milliseconds; bools are 1 and 0.
+    """
+    if not value:
+        return None
+    if kind is PropertyType.NUMBER:
+        return float(Decimal(value))
+    if kind in (PropertyType.DATE, PropertyType.DATETIME):
+        ms = parse_instant_ms(value)
+        return float(ms) if ms is not None else None
+    if kind is PropertyType.BOOL:
+        return 1.0 if value == "true" else 0.0
+    return None
+
+
 def add_numbers(current: str | None, amount: str) -> str:
     """`current + amount` for number properties (revenue, counters); an empty current is 0."""
     base = Decimal(current) if current else Decimal(0)
@@ -501,6 +524,17 @@ DEFAULT_COMPANY_PROPERTIES = _build(
         _Spec("hs_analytics_num_page_views", "Number of Pageviews", N, _AI, True),
     ]
 )
+
+DEFAULT_GROUPS: dict[ObjectType, tuple[tuple[str, str], ...]] = {
+    ObjectType.CONTACT: (
+        ("contactinformation", "Contact information"),
+        ("sales_properties", "Sales properties"),
+        ("contact_activity", "Contact activity"),
+        ("conversioninformation", "Conversion information"),
+        (_AI, "Web analytics history"),
+    ),
+    ObjectType.COMPANY: ((_CI, "Company information"), (_AI, "Web analytics history")),
+}
 
 DEFAULT_PROPERTIES: dict[ObjectType, tuple[PropertyDefinition, ...]] = {
     ObjectType.CONTACT: DEFAULT_CONTACT_PROPERTIES,

@@ -129,12 +129,14 @@ class Batch:
         """Store the values that differ from the current ones; returns their names."""
         current = await self.values(portal_id, object_type, object_id)
         changed = {name: value for name, value in values.items() if current.get(name) != value}
+        definitions = await self.property_definitions(portal_id, object_type)
         await properties.save_changes(
             self.conn,
             portal_id,
             object_type,
             object_id,
             changed,
+            types={name: definitions[name].type for name in changed if name in definitions},
             source=source,
             source_id=source_id,
             at_ms=self.at_ms,

@@ -9,8 +9,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.credentials import CredentialKind, new_secret, secret_digest, secret_hint
-from hubtrail.core.properties import DEFAULT_PROPERTIES
-from hubtrail.store.schema import credentials, portals, property_definitions
+from hubtrail.core.properties import DEFAULT_GROUPS, DEFAULT_PROPERTIES
+from hubtrail.store.schema import credentials, portals, property_definitions, property_groups
 
 FIRST_HUB_ID = 1_000_001
 
@@ -56,6 +56,19 @@ async def create_portal(
         for d in definitions
     ]
     await conn.execute(insert(property_definitions), rows)
+    groups = [
+        {
+            "portal_id": hub_id,
+            "object_type": object_type.value,
+            "name": name,
+            "label": label,
+            "display_order": order,
+            "created_at_ms": at_ms,
+        }
+        for object_type, object_groups in DEFAULT_GROUPS.items()
+        for order, (name, label) in enumerate(object_groups)
+    ]
+    await conn.execute(insert(property_groups), groups)
     return Portal(hub_id, name, at_ms)
 
 

@@ -9,7 +9,14 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.messages import Source
-from hubtrail.core.properties import ObjectType, Option, PropertyDefinition, PropertyType
+from hubtrail.core.properties import (
+    ObjectType,
+    Option,
+    PropertyDefinition,
+    PropertyType,
+    value_key,
+    value_number,
+)
 from hubtrail.store.schema import property_definitions, property_history, property_values
 from hubtrail.store.sql import upsert
 
@@ -71,11 +78,15 @@ async def save_changes(
     object_id: int,
     changed: Mapping[str, str],
     *,
+    types: Mapping[str, PropertyType],
     source: Source,
     source_id: str | None,
     at_ms: int,
 ) -> None:
-    """Store values already known to differ from the current ones, with their history rows."""
+    """Store values already known to differ from the current ones, with their history rows.
+
+    `types` gives each property's type, for the numeric search column.
+    """
     if not changed:
         return
     key = {"portal_id": portal_id, "object_type": object_type.value, "object_id": object_id}
@@ -84,10 +95,18 @@ async def save_changes(
             conn,
             property_values,
             ["portal_id", "object_type", "object_id", "name"],
-            ["value", "updated_at_ms", "source"],
+            ["value", "value_key", "value_num", "updated_at_ms", "source"],
         ),
         [
-            {**key, "name": name, "value": value, "updated_at_ms": at_ms, "source": source.value}
+            {
+                **key,
+                "name": name,
+                "value": value,
+                "value_key": value_key(value),
+                "value_num": value_number(types.get(name, PropertyType.STRING), value),
+                "updated_at_ms": at_ms,
+                "source": source.value,
+            }
             for name, value in changed.items()
         ],
     )

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+
+from hubtrail.core.properties import VALUE_KEY_CHARS
 
 metadata = MetaData(
     naming_convention={
@@ -99,6 +102,7 @@ contacts = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     Column("updated_at_ms", BigInteger, nullable=False),
     Column("archived_at_ms", BigInteger),
+    Column("merged_into_id", BigInteger),
     UniqueConstraint("portal_id", "email_key"),
     Index("ix_contacts_portal_external", "portal_id", "external_id"),
 )
@@ -139,6 +143,7 @@ companies = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     Column("updated_at_ms", BigInteger, nullable=False),
     Column("archived_at_ms", BigInteger),
+    Column("merged_into_id", BigInteger),
     Index("ix_companies_portal_domain", "portal_id", "domain_key"),
 )
 
@@ -175,9 +180,28 @@ property_values = Table(
     Column("object_id", BigInteger, primary_key=True),
     Column("name", String(100), primary_key=True),
     Column("value", Text, nullable=False),
+    # Search columns: a lowercased prefix for equality and text filters, and the value as a
+    # number (numbers; epoch ms for dates and datetimes) for ranges and numeric sorting.
+    Column("value_key", String(VALUE_KEY_CHARS), nullable=False, server_default=""),
+    Column("value_num", Float),
     Column("updated_at_ms", BigInteger, nullable=False),
     Column("source", String(20), nullable=False),
-    Index("ix_property_values_name", "portal_id", "object_type", "name"),
+    Index("ix_property_values_key", "portal_id", "object_type", "name", "value_key"),
+    Index("ix_property_values_num", "portal_id", "object_type", "name", "value_num"),
+)
+
+property_groups = Table(
+    "property_groups",
+    metadata,
+    _id(),
+    _portal(),
+    Column("object_type", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("display_order", Integer, nullable=False, server_default="-1"),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("archived_at_ms", BigInteger),
+    UniqueConstraint("portal_id", "object_type", "name"),
 )
 
 property_history = Table(
@@ -208,6 +232,22 @@ event_definitions = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     Column("archived_at_ms", BigInteger),
     UniqueConstraint("portal_id", "name"),
+)
+
+event_definition_properties = Table(
+    "event_definition_properties",
+    metadata,
+    _id(),
+    _portal(),
+    Column("definition_id", BigInteger, ForeignKey("event_definitions.id"), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("options", Text, nullable=False, server_default="[]"),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("archived_at_ms", BigInteger),
+    UniqueConstraint("definition_id", "name"),
 )
 
 event_occurrences = Table(
@@ -245,4 +285,29 @@ page_views = Table(
     Index("ix_page_views_contact", "portal_id", "contact_id", "occurred_at_ms"),
     Index("ix_page_views_visitor", "visitor_id"),
     Index("ix_page_views_portal_time", "portal_id", "occurred_at_ms"),
+)
+
+associations = Table(
+    "associations",
+    metadata,
+    _id(),
+    _portal(),
+    Column("from_type", String(20), nullable=False),
+    Column("from_id", BigInteger, nullable=False),
+    Column("to_type", String(20), nullable=False),
+    Column("to_id", BigInteger, nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("type_id", Integer, nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    UniqueConstraint(
+        "portal_id",
+        "from_type",
+        "from_id",
+        "to_type",
+        "to_id",
+        "category",
+        "type_id",
+        name="uq_associations_pair",
+    ),
+    Index("ix_associations_to", "portal_id", "to_type", "to_id"),
 )

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from hubtrail.api import ops
+from hubtrail.api import account, associations, events, object_batches, objects, ops, properties
 from hubtrail.api.errors import install_error_handlers
 from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
@@ -19,7 +19,15 @@ from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
 from hubtrail.runtime import Runtime
 
 # Each API module contributes one router; add new ones here.
-ROUTERS = [ops.router]
+ROUTERS = [
+    ops.router,
+    account.router,
+    object_batches.router,
+    objects.router,
+    associations.router,
+    properties.router,
+    events.router,
+]
 
 
 class HubtrailApp:

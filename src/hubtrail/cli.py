@@ -22,6 +22,8 @@ from rich.progress import Progress
 
 from hubtrail.config import Settings, describe_settings
 from hubtrail.core.credentials import CredentialKind
+from hubtrail.core.errors import HubtrailError
+from hubtrail.core.portal_settings import setting_fields
 from hubtrail.process.processor import now_ms
 from hubtrail.store import exports, portals
 from hubtrail.store.db import Database
@@ -192,6 +194,104 @@ def portal_create(
     else:
         for key, value in created.items():
             typer.echo(f"{key:13} {value}")
+
+
+def portal_settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give `command` one `--flag` per portal setting, documented from `core/portal_settings.py`.
+
+    Values stay strings (None when not given); the settings model parses them: `true`/`false`
+    for switches, digits for numbers, comma-separated items for lists (empty: none).
+    """
+    metavars = {"bool": "true|false", "int": "INTEGER", "list": "A,B,…", "str": "TEXT"}
+    signature = inspect.signature(command)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    flags = [
+        inspect.Parameter(
+            field.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                None,
+                field.flag,
+                help=f"{field.description} (default {field.default!r})",
+                metavar=metavars[field.kind],
+                show_default=False,
+            ),
+            annotation=Optional[str],  # noqa: UP045 (typer needs a typing.Optional object)
+        )
+        for field in setting_fields()
+    ]
+    command.__signature__ = signature.replace(parameters=[*fixed, *flags])  # type: ignore[attr-defined]
+    return command
+
+
+def _echo_portal(shown: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(orjson.dumps(shown).decode())
+        return
+    typer.echo(f"hub_id  {shown['hub_id']}")
+    typer.echo(f"name    {shown['name']}")
+    for name, value in shown["settings"].items():
+        text = ",".join(value) if isinstance(value, list) else orjson.dumps(value).decode()
+        typer.echo(f"{name:28} {text}")
+
+
+HubIdArgument = typer.Argument(..., help="Hub id.")
+JsonOption = typer.Option(False, "--json", help="Print JSON.")
+
+
+@portal_app.command("show")
+def portal_show(
+    hub_id: int = HubIdArgument,
+    as_json: bool = JsonOption,
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Print a portal and every one of its settings."""
+
+    async def show(db: Database) -> dict[str, Any]:
+        async def run(conn: Any) -> dict[str, Any]:
+            portal = await portals.get_portal(conn, hub_id)
+            if portal is None:
+                raise typer.BadParameter(f"no portal has hub id {hub_id}", param_hint="HUB_ID")
+            settings = await portals.get_settings(conn, hub_id)
+            return {"hub_id": hub_id, "name": portal.name, "settings": settings.model_dump()}
+
+        shown: dict[str, Any] = await db.read(run)
+        return shown
+
+    _echo_portal(asyncio.run(_with_db(_settings_from_env(database_url), show)), as_json)
+
+
+@portal_app.command("set")
+@portal_settings_options
+def portal_set(
+    hub_id: int = HubIdArgument,
+    as_json: bool = JsonOption,
+    database_url: str | None = DatabaseUrl,
+    **flags: Any,
+) -> None:
+    """Change portal settings; a running server picks them up within HUBTRAIL_PORTAL_CACHE_TTL_S."""
+    changes = {name: value for name, value in flags.items() if value is not None}
+    if not changes:
+        raise typer.BadParameter(
+            "give at least one setting to change: "
+            + ", ".join(field.flag for field in setting_fields())
+        )
+
+    async def change(db: Database) -> dict[str, Any]:
+        async def run(conn: Any) -> dict[str, Any]:
+            portal = await portals.get_portal(conn, hub_id)
+            if portal is None:
+                raise typer.BadParameter(f"no portal has hub id {hub_id}", param_hint="HUB_ID")
+            try:
+                settings = await portals.update_settings(conn, hub_id, changes)
+            except HubtrailError as exc:
+                raise typer.BadParameter(exc.message) from None
+            return {"hub_id": hub_id, "name": portal.name, "settings": settings.model_dump()}
+
+        shown: dict[str, Any] = await db.write(run)
+        return shown
+
+    _echo_portal(asyncio.run(_with_db(_settings_from_env(database_url), change)), as_json)
 
 
 @token_app.command("create")

@@ -1,7 +1,8 @@
 """The running parts of one hubtrail process, built from `Settings` and started together.
 
-`Runtime` owns the database, the inbox writer, the processor and the portal directory. The HTTP
-app (`app.py`), the worker command and the tests all build one; nothing is module-global.
+`Runtime` owns the database, the inbox writer, the processor, the portal directory and the
+in-memory counts of the API's rate-limit emulation. The HTTP app (`app.py`), the worker command
+and the tests all build one; nothing is module-global.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 import logging
 
 from hubtrail.config import Settings
+from hubtrail.core.ratelimit import RateLimiter
 from hubtrail.metrics import Metrics
 from hubtrail.process.processor import Processor, now_ms
 from hubtrail.store import inbox
@@ -43,6 +45,8 @@ class Runtime:
             on_commit=self.processor.wakeup.set,
         )
         self.clock_ms = now_ms
+        # Per access token, per process; tests replace its `clock_ms`.
+        self.rate_limiter = RateLimiter(now_ms)
         self._run_processor = run_processor
         self._processor_task: asyncio.Task[None] | None = None
 

@@ -2,7 +2,9 @@
 
 `install_error_handlers` maps hubtrail's errors, FastAPI's request-validation errors, unknown
 routes and unexpected failures to HubSpot's body (`status`, `message`, `correlationId`,
-`category`, `errors[]`) with the correlation id also in `X-HubSpot-Correlation-Id`.
+`category`, `errors[]`) with the correlation id also in `X-HubSpot-Correlation-Id`. A 429 from
+the rate-limit emulation has HubSpot's own RATE_LIMIT body instead (`RateLimitError.body`), and
+the headers that emulation adds reach error responses too (`ResponseHeadersMiddleware`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hubtrail.api.ratelimit import RateLimitError, ResponseHeadersMiddleware
 from hubtrail.core.errors import FieldError, HubtrailError, ValidationError, hubspot_error_body
 
 log = logging.getLogger("hubtrail.api.errors")
@@ -38,8 +41,12 @@ class MethodNotAllowedError(HubtrailError):
 def error_response(error: HubtrailError) -> JSONResponse:
     correlation_id = str(uuid.uuid4())
     headers = {"X-HubSpot-Correlation-Id": correlation_id, **error.headers}
+    if isinstance(error, RateLimitError):
+        body = error.body(correlation_id)
+    else:
+        body = hubspot_error_body(error, correlation_id)
     return JSONResponse(
-        hubspot_error_body(error, correlation_id),
+        body,
         status_code=error.status,
         headers=headers,
         media_type="application/json;charset=utf-8",
@@ -69,6 +76,9 @@ def validation_error(exc: RequestValidationError) -> ValidationError:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Outside the exception handlers, so error responses get the rate-limit headers as well.
+    app.add_middleware(ResponseHeadersMiddleware)
+
     @app.exception_handler(HubtrailError)
     async def _hubtrail(_request: Request, exc: HubtrailError) -> JSONResponse:
         return error_response(exc)

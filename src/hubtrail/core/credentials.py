@@ -16,7 +16,7 @@ _ALPHANUMERIC = string.ascii_letters + string.digits
 
 
 class CredentialKind(StrEnum):
-    ACCESS_TOKEN = "access_token"  # noqa: S105 (a kind, not a secret)
+    ACCESS_TOKEN = "access_token"
     WRITE_KEY = "write_key"
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.messages import Source
@@ -19,6 +20,7 @@ from hubtrail.core.properties import ObjectType, PropertyDefinition
 from hubtrail.store import contacts, events, properties
 from hubtrail.store.contacts import Contact, Visitor
 from hubtrail.store.events import EventDefinition
+from hubtrail.store.schema import companies
 
 
 class Batch:
@@ -32,7 +34,7 @@ class Batch:
         self._contacts_by_email: dict[tuple[int, str], Contact] = {}
         self._values: dict[tuple[int, ObjectType, int], dict[str, str]] = {}
         self._occurrences: list[dict[str, Any]] = []
-        self._touched: set[int] = set()
+        self._touched: set[tuple[ObjectType, int]] = set()
 
     # --- definitions ---------------------------------------------------------------------
 
@@ -124,7 +126,7 @@ class Batch:
         values: Mapping[str, str],
         *,
         source: Source,
-        source_id: str,
+        source_id: str | None,
     ) -> list[str]:
         """Store the values that differ from the current ones; returns their names."""
         current = await self.values(portal_id, object_type, object_id)
@@ -142,8 +144,8 @@ class Batch:
             at_ms=self.at_ms,
         )
         current.update(changed)
-        if changed and object_type is ObjectType.CONTACT:
-            self._touched.add(object_id)
+        if changed:
+            self._touched.add((object_type, object_id))
         return list(changed)
 
     # --- buffered writes -----------------------------------------------------------------
@@ -158,5 +160,18 @@ class Batch:
     async def flush(self) -> None:
         """Write what the batch buffered; call once, before its transaction commits."""
         await self._flush_occurrences()
-        await contacts.touch(self.conn, sorted(self._touched), self.at_ms)
+        await contacts.touch(
+            self.conn, sorted(i for t, i in self._touched if t is ObjectType.CONTACT), self.at_ms
+        )
+        await objects_touch(
+            self.conn, sorted(i for t, i in self._touched if t is ObjectType.COMPANY), self.at_ms
+        )
         self._touched.clear()
+
+
+async def objects_touch(conn: AsyncConnection, company_ids: list[int], at_ms: int) -> None:
+    """Mark companies as modified now (their `hs_lastmodifieddate`)."""
+    if company_ids:
+        await conn.execute(
+            update(companies).where(companies.c.id.in_(company_ids)).values(updated_at_ms=at_ms)
+        )

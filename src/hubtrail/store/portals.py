@@ -1,14 +1,17 @@
-"""Portals (hub ids) and their credentials."""
+"""Portals (hub ids), their settings and their credentials."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.credentials import CredentialKind, new_secret, secret_digest, secret_hint
+from hubtrail.core.errors import NotFoundError
+from hubtrail.core.portal_settings import PortalSettings, apply_changes, load_settings
 from hubtrail.core.properties import DEFAULT_GROUPS, DEFAULT_PROPERTIES
 from hubtrail.store.schema import credentials, portals, property_definitions, property_groups
 
@@ -81,6 +84,53 @@ async def find_portal_by_name(conn: AsyncConnection, name: str) -> Portal | None
     query = select(portals).where(portals.c.name == name).order_by(portals.c.id).limit(1)
     row = (await conn.execute(query)).first()
     return Portal(row.id, row.name, row.created_at_ms) if row else None
+
+
+async def find_settings(conn: AsyncConnection, hub_id: int) -> PortalSettings | None:
+    """The portal's settings, or None when there is no such portal."""
+    query = select(portals.c.settings).where(portals.c.id == hub_id)
+    document = (await conn.execute(query)).scalar()
+    return None if document is None else load_settings(_settings_document(document))
+
+
+async def get_settings(conn: AsyncConnection, hub_id: int) -> PortalSettings:
+    """The portal's settings; `NotFoundError` when there is no such portal."""
+    settings = await find_settings(conn, hub_id)
+    if settings is None:
+        raise NotFoundError(f"no portal has hub id {hub_id}")
+    return settings
+
+
+async def update_settings(
+    conn: AsyncConnection, hub_id: int, changes: dict[str, Any]
+) -> PortalSettings:
+    """Validate `changes` against the portal's current settings, store them, return the result.
+
+    Only the changed keys are rewritten: keys this version does not know (written by a newer one)
+    are kept, and settings never set keep following their defaults. The row is locked (PostgreSQL)
+    so two concurrent changes do not lose one another.
+    """
+    query = select(portals.c.settings).where(portals.c.id == hub_id).with_for_update()
+    document = (await conn.execute(query)).scalar()
+    if document is None:
+        raise NotFoundError(f"no portal has hub id {hub_id}")
+    stored = _settings_document(document)
+    updated = apply_changes(load_settings(stored), changes)
+    values = updated.model_dump(include=set(changes))
+    await conn.execute(
+        update(portals)
+        .where(portals.c.id == hub_id)
+        .values(settings=orjson.dumps({**stored, **values}).decode())
+    )
+    return updated
+
+
+def _settings_document(text: str) -> dict[str, Any]:
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 async def issue_credential(

@@ -158,6 +158,26 @@ def _seed_groups_and_search_columns() -> None:
     bind = op.get_bind()
     portal_rows = bind.execute(sa.text("SELECT id, created_at_ms FROM portals")).all()
     for portal_id, created_at_ms in portal_rows:
+        for object_type, group in (
+            ("contacts", "contactinformation"),
+            ("companies", "companyinformation"),
+        ):
+            bind.execute(
+                sa.text(
+                    "INSERT INTO property_definitions (portal_id, object_type, name, label, type, "
+                    "field_type, group_name, hubspot_defined, read_only_value, has_unique_value, "
+                    "created_at_ms, updated_at_ms) VALUES (:p, :t, 'hs_merged_object_ids', "
+                    "'Merged IDs', 'string', 'text', :g, :yes, :yes, :no, :c, :c)"
+                ),
+                {
+                    "p": portal_id,
+                    "t": object_type,
+                    "g": group,
+                    "yes": True,
+                    "no": False,
+                    "c": created_at_ms,
+                },
+            )
         for object_type, groups in _GROUPS.items():
             for order, (name, label) in enumerate(groups):
                 bind.execute(

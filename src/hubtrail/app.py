@@ -11,7 +11,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from hubtrail.api import account, associations, events, object_batches, objects, ops, properties
+from hubtrail.api import (
+    account,
+    association_batches,
+    associations,
+    events,
+    object_batches,
+    objects,
+    ops,
+    properties,
+)
 from hubtrail.api.errors import install_error_handlers
 from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
@@ -25,6 +34,7 @@ ROUTERS = [
     object_batches.router,
     objects.router,
     associations.router,
+    association_batches.router,
     properties.router,
     events.router,
 ]

@@ -1,8 +1,7 @@
 import pytest
 
+from hubtrail.core.default_properties import DEFAULT_COMPANY_PROPERTIES, DEFAULT_CONTACT_PROPERTIES
 from hubtrail.core.properties import (
-    DEFAULT_COMPANY_PROPERTIES,
-    DEFAULT_CONTACT_PROPERTIES,
     PROPERTY_NAME_RE,
     Option,
     PropertyDefinition,

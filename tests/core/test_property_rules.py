@@ -2,11 +2,10 @@
 
 import pytest
 
-from hubtrail.core.properties import (
-    DEFAULT_PROPERTIES,
+from hubtrail.core.default_properties import DEFAULT_PROPERTIES
+from hubtrail.core.properties import Option, PropertyType
+from hubtrail.core.property_rules import (
     FIELD_TYPES,
-    Option,
-    PropertyType,
     definition_errors,
     definition_name_problem,
     field_type_problem,

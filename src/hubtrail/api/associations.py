@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -118,7 +117,7 @@ class CollectionResponseAssociations(_Model):
     paging: ForwardPaging | None = None
 
 
-def _kind(from_type: ObjectType, to_type: ObjectType, spec: AssociationSpec) -> AssociationType:
+def spec_type(from_type: ObjectType, to_type: ObjectType, spec: AssociationSpec) -> AssociationType:
     kind = association_type(from_type, to_type, spec.associationTypeId)
     if kind is None or spec.associationCategory != HUBSPOT_DEFINED:
         raise ValidationError(
@@ -129,7 +128,7 @@ def _kind(from_type: ObjectType, to_type: ObjectType, spec: AssociationSpec) -> 
     return kind
 
 
-async def _existing(
+async def live_id(
     conn: AsyncConnection, portal: int, object_type: ObjectType, raw_id: str
 ) -> int | None:
     found = await objects.resolve(conn, portal, object_type, [raw_id], None)
@@ -137,7 +136,7 @@ async def _existing(
     return next(iter(live), None)
 
 
-async def _pair(
+async def live_pair(
     conn: AsyncConnection,
     portal: int,
     from_type: ObjectType,
@@ -145,8 +144,8 @@ async def _pair(
     to_type: ObjectType,
     to_raw: str,
 ) -> tuple[int, int]:
-    from_id = await _existing(conn, portal, from_type, from_raw)
-    to_id = await _existing(conn, portal, to_type, to_raw)
+    from_id = await live_id(conn, portal, from_type, from_raw)
+    to_id = await live_id(conn, portal, to_type, to_raw)
     if from_id is None:
         raise crm.not_found(from_raw)
     if to_id is None:
@@ -154,7 +153,9 @@ async def _pair(
     return from_id, to_id
 
 
-def _labels(from_type: ObjectType, to_type: ObjectType, links: list[Link]) -> list[dict[str, Any]]:
+def type_labels(
+    from_type: ObjectType, to_type: ObjectType, links: list[Link]
+) -> list[dict[str, Any]]:
     types = []
     for link in links:
         kind = association_type(from_type, to_type, link.type_id)
@@ -168,7 +169,7 @@ def _labels(from_type: ObjectType, to_type: ObjectType, links: list[Link]) -> li
     return types
 
 
-def _created(
+def created_pair(
     from_type: ObjectType,
     from_id: int,
     to_type: ObjectType,
@@ -184,7 +185,7 @@ def _created(
     }
 
 
-def _default_results(from_id: int, to_id: int, kind: AssociationType) -> list[dict[str, Any]]:
+def default_results(from_id: int, to_id: int, kind: AssociationType) -> list[dict[str, Any]]:
     return [
         {
             "from": {"id": str(a)},
@@ -198,7 +199,7 @@ def _default_results(from_id: int, to_id: int, kind: AssociationType) -> list[di
     ]
 
 
-def _default(from_type: ObjectType, to_type: ObjectType) -> AssociationType:
+def default_kind(from_type: ObjectType, to_type: ObjectType) -> AssociationType:
     kind = default_type(from_type, to_type)
     if kind is None:
         raise ValidationError(f"{from_type.value} cannot be associated with {to_type.value}")
@@ -221,18 +222,18 @@ async def create_default(
 ) -> dict[str, Any]:
     """Associate two objects with the default (unlabeled) type."""
     from_type, to_type = object_type_of(fromObjectType), object_type_of(toObjectType)
-    kind = _default(from_type, to_type)
+    kind = default_kind(from_type, to_type)
     started = runtime.clock_ms()
 
     async def run(conn: AsyncConnection) -> tuple[int, int]:
-        from_id, to_id = await _pair(conn, portal, from_type, fromObjectId, to_type, toObjectId)
+        from_id, to_id = await live_pair(conn, portal, from_type, fromObjectId, to_type, toObjectId)
         batch = Batch(conn, started)
         await associations.add(batch, portal, kind, from_id, to_id)
         await batch.flush()
         return from_id, to_id
 
     from_id, to_id = await runtime.db.write(run)
-    return batch_response(_default_results(from_id, to_id, kind), [], started, runtime.clock_ms())
+    return batch_response(default_results(from_id, to_id, kind), [], started, runtime.clock_ms())
 
 
 @router.put(
@@ -253,10 +254,10 @@ async def create_labelled(
     from_type, to_type = object_type_of(objectType), object_type_of(toObjectType)
     if not body:
         raise ValidationError("the body must list at least one association type")
-    kinds = [_kind(from_type, to_type, spec) for spec in body]
+    kinds = [spec_type(from_type, to_type, spec) for spec in body]
 
     async def run(conn: AsyncConnection) -> tuple[int, int]:
-        from_id, to_id = await _pair(conn, portal, from_type, objectId, to_type, toObjectId)
+        from_id, to_id = await live_pair(conn, portal, from_type, objectId, to_type, toObjectId)
         batch = Batch(conn, runtime.clock_ms())
         for kind in kinds:
             await associations.add(batch, portal, kind, from_id, to_id)
@@ -264,7 +265,7 @@ async def create_labelled(
         return from_id, to_id
 
     from_id, to_id = await runtime.db.write(run)
-    return _created(from_type, from_id, to_type, to_id, kinds)
+    return created_pair(from_type, from_id, to_type, to_id, kinds)
 
 
 @router.get(
@@ -284,7 +285,7 @@ async def list_associations(
     from_type, to_type = object_type_of(objectType), object_type_of(toObjectType)
 
     async def run(conn: AsyncConnection) -> list[Link]:
-        from_id = await _existing(conn, portal, from_type, objectId)
+        from_id = await live_id(conn, portal, from_type, objectId)
         if from_id is None:
             raise crm.not_found(objectId)
         found = await associations.links(
@@ -299,7 +300,7 @@ async def list_associations(
     targets = list(by_target)[:limit]
     body: dict[str, Any] = {
         "results": [
-            {"toObjectId": t, "associationTypes": _labels(from_type, to_type, by_target[t])}
+            {"toObjectId": t, "associationTypes": type_labels(from_type, to_type, by_target[t])}
             for t in targets
         ]
     }
@@ -324,7 +325,7 @@ async def archive_pair(
     from_type, to_type = object_type_of(objectType), object_type_of(toObjectType)
 
     async def run(conn: AsyncConnection) -> None:
-        from_id, to_id = await _pair(conn, portal, from_type, objectId, to_type, toObjectId)
+        from_id, to_id = await live_pair(conn, portal, from_type, objectId, to_type, toObjectId)
         batch = Batch(conn, runtime.clock_ms())
         await associations.remove_pair(batch, portal, from_type, from_id, to_type, to_id)
         await batch.flush()
@@ -333,174 +334,9 @@ async def archive_pair(
     return Response(status_code=204)
 
 
-BATCH = "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch"
-
-
-@router.post(
-    BATCH + "/associate/default",
-    responses={200: {"model": BatchResponseDefaultAssociation, "description": "Done"}},
-)
-async def batch_default(
-    fromObjectType: TypePath,
-    toObjectType: TypePath,
-    body: PairBatch,
-    portal: PortalId,
-    runtime: RuntimeDep,
-) -> JSONResponse:
-    from_type, to_type = object_type_of(fromObjectType), object_type_of(toObjectType)
-    kind = _default(from_type, to_type)
-    started = runtime.clock_ms()
-
-    async def run(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        batch = Batch(conn, started)
-        results, errors = [], []
-        for item in body.inputs:
-            from_id = await _existing(conn, portal, from_type, item.from_.id)
-            to_id = await _existing(conn, portal, to_type, item.to.id)
-            if from_id is None or to_id is None:
-                errors.append(_missing_pair(item.from_.id, item.to.id))
-                continue
-            await associations.add(batch, portal, kind, from_id, to_id)
-            results.extend(_default_results(from_id, to_id, kind))
-        await batch.flush()
-        return results, errors
-
-    results, errors = await runtime.db.write(run)
-    body_out = batch_response(results, errors, started, runtime.clock_ms())
-    return JSONResponse(body_out, status_code=207 if errors else 200)
-
-
-def _missing_pair(from_raw: str, to_raw: str) -> dict[str, Any]:
+def missing_pair(from_raw: str, to_raw: str) -> dict[str, Any]:
     return standard_error(
         "OBJECT_NOT_FOUND",
         f"No such pair of objects: {from_raw} → {to_raw}",
         {"ids": [from_raw, to_raw]},
     )
-
-
-@router.post(BATCH + "/create", status_code=201)
-async def batch_create(
-    fromObjectType: TypePath,
-    toObjectType: TypePath,
-    body: LabelledPairBatch,
-    portal: PortalId,
-    runtime: RuntimeDep,
-) -> JSONResponse:
-    from_type, to_type = object_type_of(fromObjectType), object_type_of(toObjectType)
-    started = runtime.clock_ms()
-    kinds = [[_kind(from_type, to_type, spec) for spec in item.types] for item in body.inputs]
-
-    async def run(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        batch = Batch(conn, started)
-        results, errors = [], []
-        for item, item_kinds in zip(body.inputs, kinds, strict=True):
-            from_id = await _existing(conn, portal, from_type, item.from_.id)
-            to_id = await _existing(conn, portal, to_type, item.to.id)
-            if from_id is None or to_id is None:
-                errors.append(_missing_pair(item.from_.id, item.to.id))
-                continue
-            for kind in item_kinds:
-                await associations.add(batch, portal, kind, from_id, to_id)
-            results.append(_created(from_type, from_id, to_type, to_id, item_kinds))
-        await batch.flush()
-        return results, errors
-
-    results, errors = await runtime.db.write(run)
-    body_out = batch_response(results, errors, started, runtime.clock_ms())
-    return JSONResponse(body_out, status_code=207 if errors else 201)
-
-
-@router.post(BATCH + "/read")
-async def batch_read(
-    fromObjectType: TypePath,
-    toObjectType: TypePath,
-    body: ReadBatch,
-    portal: PortalId,
-    runtime: RuntimeDep,
-) -> JSONResponse:
-    from_type, to_type = object_type_of(fromObjectType), object_type_of(toObjectType)
-    started = runtime.clock_ms()
-
-    async def run(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[str]]:
-        results, missing = [], []
-        for item in body.inputs:
-            from_id = await _existing(conn, portal, from_type, item.id)
-            if from_id is None:
-                missing.append(item.id)
-                continue
-            found = await associations.links(conn, portal, from_type, [from_id], to_type)
-            by_target: dict[int, list[Link]] = {}
-            for link in found.get(from_id, []):
-                by_target.setdefault(link.to_id, []).append(link)
-            results.append(
-                {
-                    "from": {"id": str(from_id)},
-                    "to": [
-                        {"toObjectId": t, "associationTypes": _labels(from_type, to_type, links)}
-                        for t, links in by_target.items()
-                    ],
-                }
-            )
-        return results, missing
-
-    results, missing = await runtime.db.read(run)
-    errors = (
-        [standard_error("OBJECT_NOT_FOUND", "Some objects do not exist", {"ids": missing})]
-        if missing
-        else []
-    )
-    body_out = batch_response(results, errors, started, runtime.clock_ms())
-    return JSONResponse(body_out, status_code=207 if errors else 200)
-
-
-@router.post(BATCH + "/archive", status_code=204)
-async def batch_archive(
-    fromObjectType: TypePath,
-    toObjectType: TypePath,
-    body: ArchiveBatch,
-    portal: PortalId,
-    runtime: RuntimeDep,
-) -> Response:
-    from_type, to_type = object_type_of(fromObjectType), object_type_of(toObjectType)
-
-    async def run(conn: AsyncConnection) -> None:
-        batch = Batch(conn, runtime.clock_ms())
-        for item in body.inputs:
-            from_id = await _existing(conn, portal, from_type, item.from_.id)
-            for target in item.to:
-                to_id = await _existing(conn, portal, to_type, target.id)
-                if from_id is not None and to_id is not None:
-                    await associations.remove_pair(
-                        batch, portal, from_type, from_id, to_type, to_id
-                    )
-        await batch.flush()
-
-    await runtime.db.write(run)
-    return Response(status_code=204)
-
-
-@router.post(BATCH + "/labels/archive", status_code=204)
-async def batch_archive_labels(
-    fromObjectType: TypePath,
-    toObjectType: TypePath,
-    body: LabelledPairBatch,
-    portal: PortalId,
-    runtime: RuntimeDep,
-) -> Response:
-    from_type, to_type = object_type_of(fromObjectType), object_type_of(toObjectType)
-
-    async def run(conn: AsyncConnection) -> None:
-        batch = Batch(conn, runtime.clock_ms())
-        for item in body.inputs:
-            from_id = await _existing(conn, portal, from_type, item.from_.id)
-            to_id = await _existing(conn, portal, to_type, item.to.id)
-            if from_id is None or to_id is None:
-                continue
-            for spec in item.types:
-                await associations.remove_type(
-                    batch, portal, _kind(from_type, to_type, spec), from_id, to_id
-                )
-        await batch.flush()
-
-    await runtime.db.write(run)
-    return Response(status_code=204)

@@ -24,12 +24,13 @@ from hubtrail.core.errors import ValidationError
 from hubtrail.core.properties import ObjectType, format_datetime_ms
 from hubtrail.runtime import Runtime
 from hubtrail.store import property_definitions as store
+from hubtrail.store import property_groups as groups
 from hubtrail.store.property_definitions import (
     PropertyOption,
     PropertySpec,
-    StoredGroup,
     StoredProperty,
 )
+from hubtrail.store.property_groups import StoredGroup
 
 MAX_BATCH_INPUTS = 100
 READ_ROUTE = "crm_v3_properties_read"  # for `Location`; route names are global to the app
@@ -267,30 +268,30 @@ class GroupsOut(_Wire):
 
 @router.get("/{object_type}/groups")
 async def list_groups(scope: Scope) -> GroupsOut:
-    return GroupsOut(results=[GroupOut.of(g) for g in await scope.read(store.list_groups)])
+    return GroupsOut(results=[GroupOut.of(g) for g in await scope.read(groups.list_groups)])
 
 
 @router.post("/{object_type}/groups", status_code=201)
 async def create_group(body: GroupCreate, scope: Scope) -> GroupOut:
     group = StoredGroup(body.name, body.label, body.display_order)
-    return GroupOut.of(await scope.write(store.create_group, group, scope.now_ms()))
+    return GroupOut.of(await scope.write(groups.create_group, group, scope.now_ms()))
 
 
 @router.get("/{object_type}/groups/{group_name}")
 async def read_group(group_name: str, scope: Scope) -> GroupOut:
-    return GroupOut.of(await scope.read(store.read_group, group_name))
+    return GroupOut.of(await scope.read(groups.read_group, group_name))
 
 
 @router.patch("/{object_type}/groups/{group_name}")
 async def update_group(group_name: str, body: GroupUpdate, scope: Scope) -> GroupOut:
-    updated = await scope.write(store.update_group, group_name, body.label, body.display_order)
+    updated = await scope.write(groups.update_group, group_name, body.label, body.display_order)
     return GroupOut.of(updated)
 
 
 @router.delete("/{object_type}/groups/{group_name}", status_code=204)
 async def archive_group(group_name: str, scope: Scope) -> Response:
     """400 while live properties are in the group, and for HubSpot's default groups."""
-    await scope.write(store.archive_group, group_name, scope.now_ms())
+    await scope.write(groups.archive_group, group_name, scope.now_ms())
     return Response(status_code=204)
 
 

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy import delete, func, or_, select
 
+from hubtrail.core.default_properties import LIFECYCLE_STAGES
 from hubtrail.core.domains import domain_from_website, normalize_domain
 from hubtrail.core.emails import check_email, email_key
 from hubtrail.core.errors import ConflictError, NotFoundError, ValidationError
 from hubtrail.core.messages import Source
 from hubtrail.core.properties import (
-    LIFECYCLE_STAGES,
     ObjectType,
     PropertyError,
     coerce_properties,

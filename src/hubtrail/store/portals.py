@@ -10,9 +10,9 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.credentials import CredentialKind, new_secret, secret_digest, secret_hint
+from hubtrail.core.default_properties import DEFAULT_GROUPS, DEFAULT_PROPERTIES
 from hubtrail.core.errors import NotFoundError
 from hubtrail.core.portal_settings import PortalSettings, apply_changes, load_settings
-from hubtrail.core.properties import DEFAULT_GROUPS, DEFAULT_PROPERTIES
 from hubtrail.store.schema import credentials, portals, property_definitions, property_groups
 
 FIRST_HUB_ID = 1_000_001

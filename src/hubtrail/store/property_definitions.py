@@ -19,16 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.errors import ConflictError, FieldError, NotFoundError, ValidationError
-from hubtrail.core.properties import (
+from hubtrail.core.properties import ObjectType, Option, PropertyType
+from hubtrail.core.property_rules import (
     BOOL_OPTIONS,
-    DEFAULT_GROUPS,
     MAX_UNIQUE_VALUE_PROPERTIES,
-    ObjectType,
-    Option,
-    PropertyType,
     definition_errors,
-    definition_name_problem,
-    label_problem,
 )
 from hubtrail.store.schema import property_definitions, property_groups, property_values
 
@@ -91,15 +86,9 @@ class StoredProperty:
         return self.hubspot_defined and self.read_only_value
 
 
-@dataclass(frozen=True, slots=True)
-class StoredGroup:
-    name: str
-    label: str
-    display_order: int = -1
-    archived_at_ms: int | None = None
-
-
-def _scope(table: Any, portal_id: int, object_type: ObjectType, *, archived: bool | None) -> Any:
+def scope_query(
+    table: Any, portal_id: int, object_type: ObjectType, *, archived: bool | None
+) -> Any:
     """The portal's rows of one object type: live, archived, or (None) both."""
     where = [table.c.portal_id == portal_id, table.c.object_type == object_type.value]
     if archived is not None:
@@ -163,7 +152,7 @@ async def list_properties(
     names: Sequence[str] | None = None,
 ) -> list[StoredProperty]:
     """Live (or, with `archived`, archived) definitions in creation order, optionally by name."""
-    query = select(_P).where(*_scope(_P, portal_id, object_type, archived=archived))
+    query = select(_P).where(*scope_query(_P, portal_id, object_type, archived=archived))
     if names is not None:
         query = query.where(_P.c.name.in_(list(names)))
     return [_stored(row) for row in await conn.execute(query.order_by(_P.c.id))]
@@ -220,16 +209,18 @@ def _with_default_options(spec: PropertySpec) -> PropertySpec:
 
 
 async def _live_groups(conn: AsyncConnection, portal_id: int, object_type: ObjectType) -> set[str]:
-    query = select(_G.c.name).where(*_scope(_G, portal_id, object_type, archived=False))
+    query = select(_G.c.name).where(*scope_query(_G, portal_id, object_type, archived=False))
     return set((await conn.execute(query)).scalars())
 
 
-def _invalid(errors: list[FieldError], what: str = "property definition") -> ValidationError:
+def invalid_definition(
+    errors: list[FieldError], what: str = "property definition"
+) -> ValidationError:
     fields = ", ".join(dict.fromkeys(e.in_ or "" for e in errors))
     return ValidationError(f"Invalid {what}: {fields}", errors=errors)
 
 
-def _already_exists(names: list[str], noun: str = "Property") -> AlreadyExistsError:
+def already_exists(names: list[str], noun: str = "Property") -> AlreadyExistsError:
     errors = [
         FieldError(f"{noun} named '{n}' already exists.", "OBJECT_ALREADY_EXISTS", {}, "name")
         for n in names
@@ -253,11 +244,11 @@ async def create_properties(
     while its property is archived, so old values never resurface under a new definition.
     """
     specs = [_with_default_options(spec) for spec in specs]
-    taken_query = select(_P.c.name).where(*_scope(_P, portal_id, object_type, archived=None))
+    taken_query = select(_P.c.name).where(*scope_query(_P, portal_id, object_type, archived=None))
     taken = set((await conn.execute(taken_query)).scalars())
     groups = await _live_groups(conn, portal_id, object_type)
     unique_query = select(func.count()).where(
-        *_scope(_P, portal_id, object_type, archived=False), _P.c.has_unique_value
+        *scope_query(_P, portal_id, object_type, archived=False), _P.c.has_unique_value
     )
     unique_count = (await conn.execute(unique_query)).scalar_one()
     errors: list[FieldError] = []
@@ -274,16 +265,16 @@ async def create_properties(
             conflicts.append(spec.name)
         taken.add(spec.name)
     if errors:
-        raise _invalid(errors)
+        raise invalid_definition(errors)
     if conflicts:
-        raise _already_exists(conflicts)
+        raise already_exists(conflicts)
     fixed = {"portal_id": portal_id, "object_type": object_type.value, "hubspot_defined": False}
     fixed |= {"read_only_value": False, "created_at_ms": at_ms, "updated_at_ms": at_ms}
     rows = [asdict(s) | {"options": _options_json(s.options)} | fixed for s in specs]
     try:
         await conn.execute(insert(_P), rows)
     except IntegrityError as exc:  # the same name created concurrently (PostgreSQL)
-        raise _already_exists([s.name for s in specs]) from exc
+        raise already_exists([s.name for s in specs]) from exc
     return await list_properties(conn, portal_id, object_type, names=[s.name for s in specs])
 
 
@@ -316,10 +307,10 @@ async def update_property(
     groups = await _live_groups(conn, portal_id, object_type) if "group_name" in changes else None
     errors = _checked(spec, groups, new=False)
     if errors:
-        raise _invalid(errors)
+        raise invalid_definition(errors)
     values = asdict(spec) | {"options": _options_json(spec.options), "updated_at_ms": at_ms}
     del values["name"], values["has_unique_value"]
-    key = (*_scope(_P, portal_id, object_type, archived=False), _P.c.name == name)
+    key = (*scope_query(_P, portal_id, object_type, archived=False), _P.c.name == name)
     await conn.execute(update(_P).where(*key).values(**values))
     return await read_property(conn, portal_id, object_type, name)
 
@@ -331,7 +322,7 @@ async def _type_change_problem(
     if current.hubspot_defined:
         return f"The type of HubSpot-defined property {name} cannot change."
     v = property_values
-    query = select(v.c.name).where(*_scope(v, portal_id, object_type, archived=None))
+    query = select(v.c.name).where(*scope_query(v, portal_id, object_type, archived=None))
     if (await conn.execute(query.where(v.c.name == name).limit(1))).first() is not None:
         return f"The type of {name} cannot change while records have values for it."
     return None
@@ -359,107 +350,8 @@ async def archive_properties(
     if defaults:
         message = f"HubSpot-defined properties cannot be archived: {', '.join(defaults)}"
         raise _refused(defaults, message, "NOT_ARCHIVABLE")
-    key = (*_scope(_P, portal_id, object_type, archived=False), _P.c.name.in_(list(names)))
+    key = (*scope_query(_P, portal_id, object_type, archived=False), _P.c.name.in_(list(names)))
     await conn.execute(update(_P).where(*key).values(archived_at_ms=at_ms, updated_at_ms=at_ms))
 
 
 # --- groups -----------------------------------------------------------------------------------
-
-
-async def list_groups(
-    conn: AsyncConnection, portal_id: int, object_type: ObjectType
-) -> list[StoredGroup]:
-    """The live groups, in creation order."""
-    query = select(_G).where(*_scope(_G, portal_id, object_type, archived=False))
-    rows = await conn.execute(query.order_by(_G.c.id))
-    return [StoredGroup(r.name, r.label, r.display_order, r.archived_at_ms) for r in rows]
-
-
-def _group_key(portal_id: int, object_type: ObjectType, name: str, archived: bool | None) -> Any:
-    return [*_scope(_G, portal_id, object_type, archived=archived), _G.c.name == name]
-
-
-async def read_group(
-    conn: AsyncConnection, portal_id: int, object_type: ObjectType, name: str
-) -> StoredGroup:
-    """One live group, or 404."""
-    query = select(_G).where(*_group_key(portal_id, object_type, name, False))
-    row = (await conn.execute(query)).first()
-    if row is None:
-        raise NotFoundError(f"Property group {name} does not exist", context={"groupName": [name]})
-    return StoredGroup(row.name, row.label, row.display_order, row.archived_at_ms)
-
-
-def _check_group(group: StoredGroup, *, new: bool) -> None:
-    problems = [("label", label_problem(group.label, "group"))]
-    if new:
-        problems.insert(0, ("name", definition_name_problem(group.name, "group")))
-    context = {"groupName": [group.name]}
-    errors = [FieldError(p, "INVALID_GROUP", context, where) for where, p in problems if p]
-    if errors:
-        raise _invalid(errors, "property group")
-
-
-async def create_group(
-    conn: AsyncConnection, portal_id: int, object_type: ObjectType, group: StoredGroup, at_ms: int
-) -> StoredGroup:
-    """A new group; 409 if a live one has the name.
-
-    An archived group of that name comes back with the new label and order: a group holds no
-    values, so nothing stale can resurface.
-    """
-    _check_group(group, new=True)
-    key = _group_key(portal_id, object_type, group.name, None)
-    existing = (await conn.execute(select(_G.c.archived_at_ms).where(*key))).first()
-    if existing is not None and existing.archived_at_ms is None:
-        raise _already_exists([group.name], "Property group")
-    values = {"label": group.label, "display_order": group.display_order, "archived_at_ms": None}
-    if existing is not None:
-        await conn.execute(update(_G).where(*key).values(**values))
-    else:
-        scope = {"portal_id": portal_id, "object_type": object_type.value, "name": group.name}
-        await conn.execute(insert(_G).values(**scope, **values, created_at_ms=at_ms))
-    return replace(group, archived_at_ms=None)
-
-
-async def update_group(
-    conn: AsyncConnection,
-    portal_id: int,
-    object_type: ObjectType,
-    name: str,
-    label: str | None,
-    display_order: int | None,
-) -> StoredGroup:
-    """Change a live group's label and/or display order (None leaves one as it is)."""
-    group = await read_group(conn, portal_id, object_type, name)
-    group = replace(
-        group,
-        label=group.label if label is None else label,
-        display_order=group.display_order if display_order is None else display_order,
-    )
-    _check_group(group, new=False)
-    key = _group_key(portal_id, object_type, name, False)
-    await conn.execute(
-        update(_G).where(*key).values(label=group.label, display_order=group.display_order)
-    )
-    return group
-
-
-async def archive_group(
-    conn: AsyncConnection, portal_id: int, object_type: ObjectType, name: str, at_ms: int
-) -> None:
-    """Archive a live group: not a default group, nor one that still holds live properties."""
-    await read_group(conn, portal_id, object_type, name)
-    context = {"groupName": [name]}
-    if name in {group for group, _label in DEFAULT_GROUPS[object_type]}:
-        message = f"{name} is a HubSpot-defined group; it cannot be archived."
-        raise ValidationError(message, context=context)
-    query = select(_P.c.name).where(
-        *_scope(_P, portal_id, object_type, archived=False), _P.c.group_name == name
-    )
-    members = list((await conn.execute(query.order_by(_P.c.id))).scalars())
-    if members:
-        message = f"Property group {name} still holds properties: {', '.join(members[:10])}."
-        raise ValidationError(message, context=context | {"propertyName": members})
-    key = _group_key(portal_id, object_type, name, False)
-    await conn.execute(update(_G).where(*key).values(archived_at_ms=at_ms))

@@ -22,6 +22,7 @@ from hubtrail.api import (
     properties,
 )
 from hubtrail.api.errors import install_error_handlers
+from hubtrail.api.openapi import install_openapi
 from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
 from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
@@ -66,6 +67,7 @@ class HubtrailApp:
         )
         self.api.state.runtime = runtime
         install_error_handlers(self.api)
+        install_openapi(self.api)
         for router in ROUTERS:
             self.api.include_router(router)
 

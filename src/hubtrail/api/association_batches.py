@@ -31,13 +31,16 @@ from hubtrail.store.associations import Link
 from hubtrail.store.batch import Batch
 
 router = APIRouter(tags=["Associations v4"], responses=ERROR_RESPONSES)
+_MULTI: dict[int | str, dict[str, Any]] = {
+    207: {"model": BatchResponseDefaultAssociation, "description": "Some inputs failed"}
+}
 
 BATCH = "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch"
 
 
 @router.post(
     BATCH + "/associate/default",
-    responses={200: {"model": BatchResponseDefaultAssociation, "description": "Done"}},
+    responses={200: {"model": BatchResponseDefaultAssociation, "description": "Done"}, **_MULTI},
 )
 async def batch_default(
     fromObjectType: TypePath,
@@ -69,7 +72,7 @@ async def batch_default(
     return JSONResponse(body_out, status_code=207 if errors else 200)
 
 
-@router.post(BATCH + "/create", status_code=201)
+@router.post(BATCH + "/create", status_code=201, responses={207: {"description": "Some failed"}})
 async def batch_create(
     fromObjectType: TypePath,
     toObjectType: TypePath,
@@ -101,7 +104,7 @@ async def batch_create(
     return JSONResponse(body_out, status_code=207 if errors else 201)
 
 
-@router.post(BATCH + "/read")
+@router.post(BATCH + "/read", responses={207: {"description": "Some objects do not exist"}})
 async def batch_read(
     fromObjectType: TypePath,
     toObjectType: TypePath,

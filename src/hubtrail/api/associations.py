@@ -280,7 +280,7 @@ async def list_associations(
     portal: PortalId,
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = MAX_LIST,
-    after: Annotated[str | None, Query(pattern=r"^\d*$")] = None,
+    after: Annotated[str | None, Query(pattern=r"^[0-9]{0,18}$")] = None,
 ) -> dict[str, Any]:
     from_type, to_type = object_type_of(objectType), object_type_of(toObjectType)
 

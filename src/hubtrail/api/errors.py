@@ -15,6 +15,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hubtrail.api.ratelimit import RateLimitError, ResponseHeadersMiddleware
@@ -75,6 +76,11 @@ def validation_error(exc: RequestValidationError) -> ValidationError:
     return ValidationError(f"Invalid input JSON on fields: {fields}", errors=errors)
 
 
+def _is_nul_error(exc: DBAPIError) -> bool:
+    """PostgreSQL refuses NUL in text (SQLSTATE 22021); SQLite stores it. Both answer 400 here."""
+    return getattr(exc.orig, "sqlstate", None) == "22021" or "0x00" in str(exc.orig)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     # Outside the exception handlers, so error responses get the rate-limit headers as well.
     app.add_middleware(ResponseHeadersMiddleware)
@@ -98,6 +104,15 @@ def install_error_handlers(app: FastAPI) -> None:
         error = HubtrailError(str(exc.detail))
         error.status = exc.status_code
         return error_response(error)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if _is_nul_error(exc):
+            return error_response(
+                ValidationError("text in this request contains a NUL (\\u0000) character")
+            )
+        log.exception("database error on %s %s", request.method, request.url.path)
+        return error_response(InternalError("hubtrail hit a database error; it has been logged"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -16,14 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from hubtrail.api.auth import PortalId, RuntimeDep
+from hubtrail.api.object_models import ERROR_RESPONSES
 from hubtrail.core import events as rules
 from hubtrail.core.errors import FieldError, ValidationError
+from hubtrail.core.plain_text import is_ascii_digits
 from hubtrail.core.properties import format_datetime_ms
 from hubtrail.store import event_queries
 from hubtrail.store import events as event_store
 from hubtrail.store.event_queries import EventDefinitionRecord, EventProperty
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], responses=ERROR_RESPONSES)
 
 LIMIT = 100  # the default and the maximum: a larger limit is served as this, not refused
 _TRACKING_TYPES = {"crm_api": "MANUAL", "tracking_code": "CUSTOM_SCRIPT", "import": "IMPORT"}
@@ -248,7 +250,7 @@ class EventsQuery(_Wire):
             object_type_id=rules.object_type_id(self.object_type) if self.object_type else None,
             contact_id=self.object_id,
             contact_email=email,
-            ids=tuple(int(i) for i in self.ids if i.isdigit()) if self.ids else None,
+            ids=tuple(int(i) for i in self.ids if is_ascii_digits(i)) if self.ids else None,
             occurred_after_ms=_ms(self.occurred_after, "occurredAfter"),
             occurred_before_ms=_ms(self.occurred_before, "occurredBefore"),
             properties=tuple(properties),

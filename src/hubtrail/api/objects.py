@@ -85,7 +85,7 @@ async def list_objects(
     properties_with_history: PropertiesWithHistory = None,
     associations: Associations = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 10,
-    after: Annotated[str | None, Query(pattern=r"^\d*$")] = None,
+    after: Annotated[str | None, Query(pattern=r"^[0-9]{0,18}$")] = None,
     archived: bool = False,
 ) -> dict[str, Any]:
     """A page of objects in id order; `paging.next.after` is the last id's successor cursor."""

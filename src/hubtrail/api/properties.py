@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.api.auth import PortalId, RuntimeDep
+from hubtrail.api.object_models import ERROR_RESPONSES
 from hubtrail.core.associations import parse_object_type
 from hubtrail.core.errors import ValidationError
 from hubtrail.core.properties import ObjectType, format_datetime_ms
@@ -34,7 +35,7 @@ from hubtrail.store.property_groups import StoredGroup
 
 MAX_BATCH_INPUTS = 100
 READ_ROUTE = "crm_v3_properties_read"  # for `Location`; route names are global to the app
-router = APIRouter(prefix="/crm/v3/properties", tags=["properties"])
+router = APIRouter(prefix="/crm/v3/properties", tags=["properties"], responses=ERROR_RESPONSES)
 P = ParamSpec("P")
 T = TypeVar("T")
 StoreCall = Callable[Concatenate[AsyncConnection, int, ObjectType, P], Awaitable[T]]

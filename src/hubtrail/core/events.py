@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hubtrail.core.errors import FieldError, ValidationError
+from hubtrail.core.plain_text import is_ascii_digits
 from hubtrail.core.properties import parse_instant_ms
 
 MAX_EVENT_NAME_CHARS = 50
 MAX_EVENT_LABEL_CHARS = 100
-_QUALIFIED_RE = re.compile(r"^pe(\d+)_(.+)$")
-_INT = re.compile(r"^-?\d{1,19}$")
+_QUALIFIED_RE = re.compile(r"^pe([0-9]+)_(.+)$")
+_INT = re.compile(r"^-?[0-9]{1,18}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +61,7 @@ def parse_event_ref(raw: str, hub_id: int) -> EventRef | None:
     qualified = _QUALIFIED_RE.match(text)
     if qualified and int(qualified.group(1)) == hub_id:
         text = qualified.group(2)
-    definition_id = int(text) if text.isdigit() and len(text) <= 18 else None
+    definition_id = int(text) if is_ascii_digits(text) else None
     return EventRef(
         definition_id=definition_id,
         name=internal_event_name(text),

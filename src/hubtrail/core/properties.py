@@ -21,8 +21,8 @@ from hubtrail.core.errors import FieldError, ValidationError
 MAX_STRING_CHARS = 65_536
 VALUE_KEY_CHARS = 200
 PROPERTY_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
-_EPOCH_MS_RE = re.compile(r"^-?\d{1,15}$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EPOCH_MS_RE = re.compile(r"^-?[0-9]{1,15}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _TRUE = frozenset({"true", "yes", "1", "on", "y"})
 _FALSE = frozenset({"false", "no", "0", "off", "n"})
 MS_PER_DAY = 86_400_000
@@ -117,6 +117,12 @@ def _text(raw: object) -> str:
 
 def _coerce_string(definition: PropertyDefinition, raw: object) -> str | PropertyError:
     text = _text(raw)
+    if "\x00" in text:
+        return PropertyError(
+            definition.name,
+            "INVALID_STRING",
+            f"{definition.name} contains a NUL (\\u0000) character.",
+        )
     if len(text) > MAX_STRING_CHARS:
         return PropertyError(
             definition.name,
@@ -279,9 +285,11 @@ def coerce_properties(
     return CoercedProperties(values, errors)
 
 
-def value_key(value: str) -> str:
-    """A stored value as search compares it: lowercased, cut to the indexed length."""
-    return value[:VALUE_KEY_CHARS].lower()
+def value_key(kind: PropertyType, value: str) -> str:
+    """A stored value as search compares it, cut to the indexed length: lowercased for text
+    (HubSpot's search ignores case), exact for enumerations and bools (which it does not)."""
+    key = value[:VALUE_KEY_CHARS]
+    return key if kind in (PropertyType.ENUMERATION, PropertyType.BOOL) else key.lower()
 
 
 def value_number(kind: PropertyType, value: str) -> float | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hubtrail.core.errors import FieldError, ValidationError
+from hubtrail.core.plain_text import is_ascii_digits
 
 MAX_GROUPS = 5
 MAX_FILTERS_PER_GROUP = 6
@@ -145,7 +146,7 @@ def check_search(
         raise _invalid(f"limit must be between 1 and {MAX_LIMIT}, not {size}", "limit")
     offset = 0
     if after not in (None, ""):
-        if not after.isdigit():
+        if not is_ascii_digits(after, max_chars=9):
             raise _invalid(f"after must be formatted as an integer, not {after!r}", "after")
         offset = int(after)
     if offset + size > MAX_RESULTS:

@@ -21,6 +21,7 @@ from hubtrail.core.errors import (
     UriTooLongError,
     hubspot_error_body,
 )
+from hubtrail.core.plain_text import is_ascii_digits, without_nul
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -42,13 +43,18 @@ def query_pairs(scope: Scope, max_bytes: int) -> list[tuple[str, str]]:
     raw: bytes = scope.get("query_string", b"")
     if len(raw) > max_bytes:
         raise UriTooLongError(f"query string is {len(raw)} bytes; the limit is {max_bytes}")
-    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
+    return [(without_nul(name), without_nul(value)) for name, value in pairs]
 
 
 async def read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
     """The request body, gunzipped when sent with `Content-Encoding: gzip`; 413 past the limit."""
     declared = header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+    if (
+        declared is not None
+        and is_ascii_digits(declared.decode("latin-1"))
+        and int(declared) > max_bytes
+    ):
         raise PayloadTooLargeError(f"body is {int(declared)} bytes; the limit is {max_bytes}")
     chunks, size = [], 0
     while True:

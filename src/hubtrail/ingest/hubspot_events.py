@@ -16,6 +16,7 @@ import orjson
 from hubtrail.core.credentials import CredentialKind, bearer_token
 from hubtrail.core.errors import AuthenticationError, FieldError, HubtrailError, ValidationError
 from hubtrail.core.messages import Kind, Message, Source, new_message_id
+from hubtrail.core.plain_text import is_ascii_digits, without_nul
 from hubtrail.core.properties import parse_instant_ms
 from hubtrail.ingest.asgi import (
     Receive,
@@ -54,7 +55,7 @@ def parse_v1_event(pairs: list[tuple[str, str]], received_at_ms: int, message_id
     hub = params.get("_a", "").strip()
     if not hub:
         raise ValidationError("missing required parameter _a (your hub id)")
-    if not hub.isdigit() or len(hub) > 15:
+    if not is_ascii_digits(hub, max_chars=15):
         raise ValidationError(f"parameter _a must be a numeric hub id, not {hub!r}")
     event = params.get("_n", "").strip()
     if not event:
@@ -248,7 +249,7 @@ class HubSpotEventsEndpoints:
 
 def _json(body: bytes) -> object:
     try:
-        return orjson.loads(body)
+        return without_nul(orjson.loads(body))
     except orjson.JSONDecodeError as exc:
         raise ValidationError(
             f"Invalid input JSON: {exc}", errors=[FieldError(str(exc), "INVALID_JSON", in_="body")]

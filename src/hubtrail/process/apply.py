@@ -14,6 +14,7 @@ from hubtrail.core.emails import check_email
 from hubtrail.core.events import parse_event_ref
 from hubtrail.core.messages import Kind, Message
 from hubtrail.core.outcomes import Outcome
+from hubtrail.core.plain_text import is_ascii_digits
 from hubtrail.core.properties import ObjectType, add_numbers, coerce_properties
 from hubtrail.store import contacts
 from hubtrail.store.batch import Batch
@@ -50,7 +51,7 @@ async def _resolve_contact(
     portal = message.portal_id
     contact: Contact | None = None
     if message.object_id is not None:
-        if message.object_id.isdigit():
+        if is_ascii_digits(message.object_id):
             contact = await contacts.get_contact(batch.conn, portal, int(message.object_id))
         if contact is None:
             outcome.note("OBJECT_NOT_FOUND", "objectId", f"no contact has id {message.object_id}")

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.emails import email_key
+from hubtrail.core.plain_text import is_ascii_digits
 from hubtrail.core.properties import ObjectType, format_datetime_ms
 from hubtrail.store.schema import (
     companies,
@@ -94,7 +95,7 @@ async def resolve(
     if not raw_ids:
         return {}
     if id_property in (None, "", "hs_object_id"):
-        numeric = {raw: int(raw) for raw in raw_ids if raw.strip().isdigit() and len(raw) < 19}
+        numeric = {raw: int(raw) for raw in raw_ids if is_ascii_digits(raw.strip())}
         return await _follow_merges(conn, portal_id, object_type, numeric)
     if object_type is ObjectType.CONTACT and id_property == "email":
         return await _contacts_by_email(conn, portal_id, raw_ids)

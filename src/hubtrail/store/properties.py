@@ -102,7 +102,7 @@ async def save_changes(
                 **key,
                 "name": name,
                 "value": value,
-                "value_key": value_key(value),
+                "value_key": value_key(types.get(name, PropertyType.STRING), value),
                 "value_num": value_number(types.get(name, PropertyType.STRING), value),
                 "updated_at_ms": at_ms,
                 "source": source.value,

@@ -105,6 +105,15 @@ contacts = Table(
     Column("merged_into_id", BigInteger),
     UniqueConstraint("portal_id", "email_key"),
     Index("ix_contacts_portal_external", "portal_id", "external_id"),
+    Index("ix_contacts_portal_created", "portal_id", "created_at_ms"),
+    Index("ix_contacts_portal_updated", "portal_id", "updated_at_ms"),
+    Index(
+        "ix_contacts_merged",
+        "portal_id",
+        "merged_into_id",
+        sqlite_where=text("merged_into_id IS NOT NULL"),
+        postgresql_where=text("merged_into_id IS NOT NULL"),
+    ),
 )
 
 visitors = Table(
@@ -145,6 +154,15 @@ companies = Table(
     Column("archived_at_ms", BigInteger),
     Column("merged_into_id", BigInteger),
     Index("ix_companies_portal_domain", "portal_id", "domain_key"),
+    Index("ix_companies_portal_created", "portal_id", "created_at_ms"),
+    Index("ix_companies_portal_updated", "portal_id", "updated_at_ms"),
+    Index(
+        "ix_companies_merged",
+        "portal_id",
+        "merged_into_id",
+        sqlite_where=text("merged_into_id IS NOT NULL"),
+        postgresql_where=text("merged_into_id IS NOT NULL"),
+    ),
 )
 
 property_definitions = Table(

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.associations import parse_object_type
 from hubtrail.core.errors import FieldError, ValidationError
+from hubtrail.core.plain_text import is_ascii_digits
 from hubtrail.core.properties import (
     ObjectType,
     PropertyDefinition,
@@ -40,6 +41,7 @@ QUERY_PROPERTIES = {
     ),
     ObjectType.COMPANY: ("website", "phone", "name", "domain"),
 }
+WALK_IN_ORDER_ABOVE = 2_000  # matches; see `_Compiler._has_value`
 _NUMERIC = (PropertyType.NUMBER, PropertyType.DATE, PropertyType.DATETIME)
 _NEGATED = {
     Operator.NEQ: Operator.EQ,
@@ -63,6 +65,7 @@ class _Compiler:
         self.object_type = object_type
         self.table = TABLES[object_type]
         self.definitions = definitions
+        self.correlated = False
         self.system: dict[str, ColumnElement[Any]] = {
             "hs_object_id": self.table.c.id,
             "createdate": self.table.c.created_at_ms,
@@ -83,18 +86,26 @@ class _Compiler:
             )
         if search.query:
             pv = property_values.c
-            matching = self._values_where(
-                pv.name.in_(QUERY_PROPERTIES[self.object_type]),
-                pv.value_key.contains(search.query.lower(), autoescape=True),
+            clauses.append(
+                self._has_value(
+                    pv.name.in_(QUERY_PROPERTIES[self.object_type]),
+                    pv.value_key.contains(search.query.lower(), autoescape=True),
+                )
             )
-            clauses.append(t.c.id.in_(matching))
         return clauses
 
-    def _values_where(self, *conditions: ColumnElement[bool]) -> Select[Any]:
+    def _has_value(self, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        """The object has a stored value meeting `conditions`.
+
+        Two SQL shapes with the same meaning: `id IN (SELECT object_id …)` starts from the value
+        index (best when few objects match), a correlated EXISTS lets a scan in sort order stop
+        after one page (best when many match). `correlated` picks one.
+        """
         pv = property_values.c
-        return select(pv.object_id).where(
-            pv.portal_id == self.portal_id, pv.object_type == self.object_type.value, *conditions
-        )
+        scope = (pv.portal_id == self.portal_id, pv.object_type == self.object_type.value)
+        if self.correlated:
+            return exists().where(*scope, pv.object_id == self.table.c.id, *conditions)
+        return self.table.c.id.in_(select(pv.object_id).where(*scope, *conditions))
 
     def filter(self, f: Filter) -> ColumnElement[bool]:
         if f.operator in _NEGATED:
@@ -111,16 +122,11 @@ class _Compiler:
             raise _bad(f"Property {f.property_name!r} does not exist", "filterGroups.propertyName")
         pv = property_values.c
         if f.operator is Operator.HAS_PROPERTY:
-            return self.table.c.id.in_(
-                self._values_where(pv.name == definition.name, pv.value != "")
-            )
+            return self._has_value(pv.name == definition.name, pv.value != "")
         numeric = definition.type in _NUMERIC
-        if definition.type is PropertyType.ENUMERATION or definition.type is PropertyType.BOOL:
-            column: ColumnElement[Any] = pv.value
-        else:
-            column = pv.value_num if numeric else pv.value_key
+        column = pv.value_num if numeric else pv.value_key
         condition = self._compare(column, f, numeric=numeric, definition=definition)
-        return self.table.c.id.in_(self._values_where(pv.name == definition.name, condition))
+        return self._has_value(pv.name == definition.name, condition)
 
     def _compare(
         self,
@@ -174,7 +180,7 @@ class _Compiler:
     ) -> Any:
         text = "" if raw is None else str(raw)
         if system and f.property_name == "hs_object_id":
-            if not text.isdigit():
+            if not is_ascii_digits(text):
                 raise _bad(f"{f.property_name} compares with a number, not {text!r}")
             return int(text)
         if numeric:
@@ -185,9 +191,8 @@ class _Compiler:
         if definition is not None and definition.type is PropertyType.BOOL:
             coerced = coerce_value(definition, text)
             return coerced if isinstance(coerced, str) else text
-        if definition is not None and definition.type is PropertyType.ENUMERATION:
-            return text
-        return value_key(text)
+        kind = definition.type if definition is not None else PropertyType.STRING
+        return value_key(kind, text)
 
     def _association(self, f: Filter) -> ColumnElement[bool]:
         """`associations.company` EQ/IN ids, or HAS_PROPERTY: objects linked to those."""
@@ -205,7 +210,7 @@ class _Compiler:
         if f.operator not in (Operator.EQ, Operator.IN):
             raise _bad(f"{f.operator} is not supported on {f.property_name}")
         ids = [f.value or ""] if f.operator is Operator.EQ else list(f.values)
-        if not all(i.isdigit() for i in ids):
+        if not all(is_ascii_digits(i) for i in ids):
             return false()
         return self.table.c.id.in_(linked.where(a.to_id.in_([int(i) for i in ids])))
 
@@ -256,6 +261,9 @@ async def run(
     table = compiler.table
     where = compiler.where(search)
     total = (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar()
+    if (total or 0) > WALK_IN_ORDER_ABOVE:
+        compiler.correlated = True  # many matches: walk in sort order, stop after the page
+        where = compiler.where(search)
     query = compiler.ordered(select(table).where(*where), search)
     rows = await conn.execute(query.offset(search.offset).limit(search.limit))
     return int(total or 0), [

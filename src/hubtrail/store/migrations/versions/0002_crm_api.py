@@ -208,7 +208,7 @@ def _seed_groups_and_search_columns() -> None:
                 "AND object_type = :t AND object_id = :o AND name = :name"
             ),
             {
-                "k": value_key(value),
+                "k": value_key(PropertyType(kind), value),
                 "n": value_number(PropertyType(kind), value),
                 "p": portal_id,
                 "t": object_type,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.api.auth import PortalId, RuntimeDep
@@ -78,6 +78,7 @@ Associations = Annotated[
     response_model_exclude_unset=True,
 )
 async def list_objects(
+    request: Request,
     objectType: ObjectTypePath,
     portal: PortalId,
     runtime: RuntimeDep,
@@ -110,7 +111,7 @@ async def list_objects(
     body: dict[str, Any] = {"results": [render(object_type, v) for v in views]}
     if more:
         cursor = str(views[-1].row.id)
-        link = f"/crm/v3/objects/{object_type.value}?after={cursor}&limit={limit}"
+        link = str(request.url.include_query_params(after=cursor, limit=limit))
         body["paging"] = {"next": {"after": cursor, "link": link}}
     return body
 

@@ -31,7 +31,11 @@ class EventDefinition:
 
 async def _one(conn: AsyncConnection, *where: Any) -> EventDefinition | None:
     t = event_definitions
+    # FOR SHARE (PostgreSQL; SQLite has one writer anyway): a definition the processor is about to
+    # record an occurrence under cannot be archived, and its occurrences deleted, until it commits.
     query = select(t.c.id, t.c.name, t.c.label, t.c.archived_at_ms).where(*where)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
     row = (await conn.execute(query)).first()
     return (
         EventDefinition(row.id, row.name, row.label, row.archived_at_ms is not None)

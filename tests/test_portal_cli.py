@@ -80,13 +80,25 @@ def test_set_changes_only_the_given_settings(hubtrail, hub_id: int) -> None:  # 
     assert orjson.loads(out)["settings"]["allowed_site_domains"] == []
 
 
+def _other_choice(default: object) -> str:
+    """A valid value for a choice setting that differs from its default."""
+    return [m.value for m in type(default) if m != default][0]  # type: ignore[attr-defined]
+
+
 def test_every_setting_has_a_flag(hubtrail, hub_id: int) -> None:  # type: ignore[no-untyped-def]
-    values = {"bool": "true", "int": "1234", "list": "example.com"}
-    args = [arg for f in setting_fields() for arg in (f.flag, values[f.kind])]
+    values = {"bool": "true", "int": "365", "list": "example.com"}
+    args = [
+        arg
+        for f in setting_fields()
+        for arg in (f.flag, values.get(f.kind) or _other_choice(f.default))
+    ]
     code, out, output = hubtrail("portal", "set", str(hub_id), *args, "--json")
     assert code == 0, output
-    expected = {"bool": True, "int": 1234, "list": ["example.com"]}
-    assert orjson.loads(out)["settings"] == {f.name: expected[f.kind] for f in setting_fields()}
+    expected = {"bool": True, "int": 365, "list": ["example.com"]}
+    assert orjson.loads(out)["settings"] == {
+        f.name: expected[f.kind] if f.kind in expected else _other_choice(f.default)
+        for f in setting_fields()
+    }
 
 
 def _flat(output: str) -> str:

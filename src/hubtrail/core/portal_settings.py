@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -27,6 +28,11 @@ DAY_MS = 86_400_000
 MAX_PER_INTERVAL_LIMIT = 100_000
 
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+class ConsentMode(StrEnum):
+    NONE = "none"
+    OPT_IN = "opt_in"
 
 
 class PortalSettings(BaseModel):
@@ -63,6 +69,23 @@ class PortalSettings(BaseModel):
     allowed_site_domains: list[str] = Field(
         default_factory=list,
         description="Hostnames (lowercase) the portal's sites are served from; empty: any site.",
+    )
+    consent_mode: ConsentMode = Field(
+        ConsentMode.NONE,
+        description="Cookie consent: none (track at once) or opt_in (no identifying cookie, and "
+        "page views count only anonymously, until the visitor consents).",
+    )
+    cookie_lifetime_days: int = Field(
+        180,
+        ge=1,
+        le=730,
+        description="Lifetime of hubspotutk, __hstc and __hs_do_not_track (HubSpot: 6 months).",
+    )
+    max_visitors_per_contact: int = Field(
+        50,
+        ge=1,
+        description="Identity guard: an email already linked to this many browsers links no "
+        "more (a shared or placeholder address), and the refusal is recorded.",
     )
 
     @field_validator("allowed_site_domains", mode="before")

@@ -82,7 +82,7 @@ def test_set_changes_only_the_given_settings(hubtrail, hub_id: int) -> None:  # 
 
 def _other_choice(default: object) -> str:
     """A valid value for a choice setting that differs from its default."""
-    return [m.value for m in type(default) if m != default][0]  # type: ignore[attr-defined]
+    return next(m.value for m in type(default) if m != default)  # type: ignore[attr-defined]
 
 
 def test_every_setting_has_a_flag(hubtrail, hub_id: int) -> None:  # type: ignore[no-untyped-def]

@@ -26,7 +26,9 @@ from hubtrail.api.openapi import install_openapi
 from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
 from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
+from hubtrail.ingest.tracking import TrackingEndpoints
 from hubtrail.runtime import Runtime
+from hubtrail.web import script
 
 # Each API module contributes one router; add new ones here.
 ROUTERS = [
@@ -38,6 +40,7 @@ ROUTERS = [
     association_batches.router,
     properties.router,
     events.router,
+    script.router,
 ]
 
 
@@ -56,7 +59,19 @@ class HubtrailApp:
             max_body_bytes=settings.max_body_bytes,
             clock_ms=runtime.clock_ms,
         )
+        tracking = TrackingEndpoints(
+            runtime.committer,
+            runtime.directory,
+            runtime.metrics,
+            max_query_bytes=settings.max_query_bytes,
+            max_body_bytes=settings.max_body_bytes,
+            clock_ms=runtime.clock_ms,
+        )
         self._fast_routes: dict[tuple[str, str], ASGIApp] = {
+            ("POST", "/collect"): tracking.collect,
+            ("OPTIONS", "/collect"): tracking.preflight,
+            ("GET", "/__ptq.gif"): tracking.gif,
+            ("GET", "/__ptbe.gif"): tracking.gif,
             ("GET", "/v1/event"): events.v1_event,
             ("HEAD", "/v1/event"): events.v1_event,
             ("POST", "/events/v3/send"): events.v3_send,

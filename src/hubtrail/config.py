@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         "",
         description="URL users reach hubtrail at, for printed links (empty: http://HOST:PORT).",
     )
+    tracking_collector_url: str = Field(
+        "",
+        description="URL hubtrail.js sends hits to (empty: PUBLIC_URL/collect, or without "
+        "PUBLIC_URL the address the script was loaded from + /collect); set it when a reverse "
+        "proxy serves the collector from the site's own domain.",
+    )
     commit_window_ms: float = Field(
         0.0,
         ge=0,

@@ -156,6 +156,18 @@ DEFAULT_CONTACT_PROPERTIES = _build(
             options=_options(*ANALYTICS_SOURCES),
         ),
         _Spec("hs_latest_source_timestamp", "Latest Traffic Source Date", DT, _AI, True),
+        _Spec(
+            "hs_latest_source_data_1",
+            "Latest Traffic Source Drill-Down 1",
+            group=_AI,
+            read_only=True,
+        ),
+        _Spec(
+            "hs_latest_source_data_2",
+            "Latest Traffic Source Drill-Down 2",
+            group=_AI,
+            read_only=True,
+        ),
         _Spec("hs_analytics_first_url", "First Page Seen", group=_AI, read_only=True),
         _Spec("hs_analytics_last_url", "Last Page Seen", group=_AI, read_only=True),
         _Spec("hs_analytics_first_referrer", "First Referring Site", group=_AI, read_only=True),

@@ -50,6 +50,19 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PageView:
+    """The page a tracking-code hit was sent from, and where the visitor is in their session."""
+
+    url: str
+    title: str = ""
+    referrer: str = ""
+    content_type: str = ""
+    page_id: str = ""
+    session_number: int = 1
+    view_in_session: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One canonical message.
 
@@ -72,6 +85,8 @@ class Message:
     revenue: str | None = None
     contact_properties: dict[str, str] = field(default_factory=dict)
     event_properties: dict[str, Any] = field(default_factory=dict)
+    page: PageView | None = None
+    is_bot: bool = False
 
     def partition(self) -> int:
         """The inbox partition: one visitor's (or email's) messages share one, so keep order."""
@@ -86,4 +101,6 @@ class Message:
         raw = orjson.loads(data)
         raw["source"] = Source(raw["source"])
         raw["kind"] = Kind(raw["kind"])
+        if raw.get("page") is not None:
+            raw["page"] = PageView(**raw["page"])
         return cls(**raw)

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import orjson
 
+from hubtrail.core.attribution import classify
 from hubtrail.core.emails import check_email
 from hubtrail.core.events import parse_event_ref
 from hubtrail.core.messages import Kind, Message
@@ -27,15 +28,27 @@ EVENT_COMPLETIONS = "hs_analytics_num_event_completions"
 async def apply_message(batch: Batch, message: Message) -> Outcome:
     """Apply one message and say what happened. Raises only on store failures."""
     outcome = Outcome()
-    if message.kind is not Kind.TRACK:
+    if message.kind not in (Kind.TRACK, Kind.PAGE):
         outcome.note("UNSUPPORTED_KIND", "kind", f"{message.kind} messages are not applied yet")
         return outcome
     visitor = None
     if message.visitor_key:
         visitor = await batch.visitor(message.portal_id, message.visitor_key)
         outcome.visitor_id = visitor.id
-    contact = await _resolve_contact(batch, message, visitor, outcome)
-    recorded = await _record_event(batch, message, contact, outcome)
+    if message.is_bot:
+        outcome.note(
+            "BOT", "user-agent", "a bot: its activity is kept, flagged, and identifies no one"
+        )
+        contact = None
+    else:
+        contact = await _resolve_contact(batch, message, visitor, outcome)
+    recorded = False
+    if message.kind is Kind.TRACK:
+        recorded = await _record_event(batch, message, contact, outcome)
+    if message.page is not None and message.kind is Kind.PAGE:
+        _record_page_view(batch, message, contact, outcome)
+    if message.is_bot:
+        return outcome
     if contact is not None:
         await _write_contact_properties(batch, message, contact, recorded, outcome)
     elif message.contact_properties or message.revenue:
@@ -75,8 +88,12 @@ async def _resolve_contact(
         contact = await contacts.get_contact(batch.conn, portal, visitor.contact_id)
     if contact is None and message.external_id:
         contact = await contacts.find_by_external_id(batch.conn, portal, message.external_id)
+    if contact is None and visitor is not None and message.external_id:
+        # `id` alone creates no contact: it waits on the browser for an email to come with.
+        await contacts.remember_external_id(batch.conn, visitor.id, message.external_id)
     if contact is not None:
-        await _attach_identities(batch, message, contact, visitor, outcome)
+        if not await _attach_identities(batch, message, contact, visitor, outcome):
+            return None  # the guard refused this browser: its activity stays anonymous
         outcome.contact_id = contact.id
     return contact
 
@@ -87,8 +104,9 @@ async def _attach_identities(
     contact: Contact,
     visitor: Visitor | None,
     outcome: Outcome,
-) -> None:
-    external_id = message.external_id
+) -> bool:
+    """Tie ids and the browser to the contact; False when the identity guard refuses."""
+    external_id = message.external_id or (visitor.external_id if visitor else None)
     if external_id and contact.external_id is None:
         await batch.set_external_id(message.portal_id, contact, external_id)
     elif external_id and contact.external_id != external_id:
@@ -98,7 +116,18 @@ async def _attach_identities(
             f"contact {contact.id} keeps its first external id; '{external_id}' not attached",
         )
     if visitor is not None and visitor.contact_id != contact.id:
+        settings = await batch.portal_settings(message.portal_id)
+        linked = await contacts.count_visitors(batch.conn, contact.id)
+        if linked >= settings.max_visitors_per_contact:
+            outcome.note(
+                "IDENTITY_GUARD",
+                "email",
+                f"contact {contact.id} is already linked to {linked} browsers; this one is not "
+                "linked (a shared or placeholder address?)",
+            )
+            return False
         await batch.link_visitor(message.portal_id, visitor, contact.id)
+    return True
 
 
 async def _record_event(
@@ -139,6 +168,35 @@ async def _record_event(
         }
     )
     return True
+
+
+def _record_page_view(
+    batch: Batch, message: Message, contact: Contact | None, outcome: Outcome
+) -> None:
+    page = message.page
+    assert page is not None
+    source = classify(page.url, page.referrer) if page.view_in_session == 1 else None
+    batch.add_page_view(
+        {
+            "portal_id": message.portal_id,
+            "visitor_id": outcome.visitor_id,
+            "contact_id": contact.id if contact else None,
+            "occurred_at_ms": message.occurred_at_ms,
+            "url": page.url,
+            "title": page.title,
+            "referrer": page.referrer,
+            "content_type": page.content_type,
+            "page_id": page.page_id,
+            "session_number": page.session_number,
+            "view_in_session": page.view_in_session,
+            "is_bot": message.is_bot,
+            "traffic_source": source.source if source else "",
+            "traffic_source_data_1": source.data_1 if source else "",
+            "traffic_source_data_2": source.data_2 if source else "",
+            "source": message.source.value,
+            "message_id": message.message_id,
+        }
+    )
 
 
 def _is_number(text: str | None) -> bool:

@@ -16,11 +16,18 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.messages import Source
+from hubtrail.core.portal_settings import PortalSettings
 from hubtrail.core.properties import ObjectType, PropertyDefinition
-from hubtrail.store import contacts, events, properties
+from hubtrail.store import contacts, events, page_views, portals, properties
 from hubtrail.store.contacts import Contact, Visitor
 from hubtrail.store.events import EventDefinition
 from hubtrail.store.schema import companies
+
+ORIGINAL_SOURCE = (
+    "hs_analytics_source",
+    "hs_analytics_source_data_1",
+    "hs_analytics_source_data_2",
+)
 
 
 class Batch:
@@ -34,6 +41,9 @@ class Batch:
         self._contacts_by_email: dict[tuple[int, str], Contact] = {}
         self._values: dict[tuple[int, ObjectType, int], dict[str, str]] = {}
         self._occurrences: list[dict[str, Any]] = []
+        self._page_views: list[dict[str, Any]] = []
+        self._analytics_due: set[tuple[int, int]] = set()
+        self._settings: dict[int, PortalSettings] = {}
         self._touched: set[tuple[ObjectType, int]] = set()
 
     # --- definitions ---------------------------------------------------------------------
@@ -82,9 +92,10 @@ class Batch:
         return self._visitors[key]
 
     async def link_visitor(self, portal_id: int, visitor: Visitor, contact_id: int) -> Visitor:
-        """Tie the visitor to the contact; its buffered anonymous events go along."""
-        await self._flush_occurrences()
+        """Tie the visitor to the contact; its buffered anonymous activity goes along."""
+        await self._flush_activity()
         await contacts.link_visitor(self.conn, portal_id, visitor, contact_id, self.at_ms)
+        self._analytics_due.add((portal_id, contact_id))
         linked = replace(visitor, contact_id=contact_id)
         self._visitors[(portal_id, visitor.visitor_key)] = linked
         return linked
@@ -118,6 +129,21 @@ class Batch:
             )
         return self._values[key]
 
+    async def _refresh_analytics(self, portal_id: int, contact_id: int) -> None:
+        derived = await page_views.analytics(self.conn, portal_id, contact_id)
+        current = await self.values(portal_id, ObjectType.CONTACT, contact_id)
+        if current.get("hs_analytics_source"):  # the original source, once set, stays
+            for name in ORIGINAL_SOURCE:
+                derived.pop(name, None)
+        await self.write_values(
+            portal_id,
+            ObjectType.CONTACT,
+            contact_id,
+            derived,
+            source=Source.TRACKING_CODE,
+            source_id=None,
+        )
+
     async def write_values(
         self,
         portal_id: int,
@@ -150,16 +176,31 @@ class Batch:
 
     # --- buffered writes -----------------------------------------------------------------
 
+    async def portal_settings(self, portal_id: int) -> PortalSettings:
+        if portal_id not in self._settings:
+            self._settings[portal_id] = await portals.get_settings(self.conn, portal_id)
+        return self._settings[portal_id]
+
     def add_occurrence(self, row: dict[str, Any]) -> None:
         self._occurrences.append(row)
 
-    async def _flush_occurrences(self) -> None:
+    def add_page_view(self, row: dict[str, Any]) -> None:
+        """Buffer a page view; the contact's analytics are recomputed at `flush`."""
+        self._page_views.append(row)
+        if row["contact_id"] is not None and not row["is_bot"]:
+            self._analytics_due.add((row["portal_id"], row["contact_id"]))
+
+    async def _flush_activity(self) -> None:
         await events.add_occurrences(self.conn, self._occurrences)
-        self._occurrences = []
+        await page_views.add(self.conn, self._page_views)
+        self._occurrences, self._page_views = [], []
 
     async def flush(self) -> None:
         """Write what the batch buffered; call once, before its transaction commits."""
-        await self._flush_occurrences()
+        await self._flush_activity()
+        for portal_id, contact_id in sorted(self._analytics_due):
+            await self._refresh_analytics(portal_id, contact_id)
+        self._analytics_due.clear()
         await contacts.touch(
             self.conn, sorted(i for t, i in self._touched if t is ObjectType.CONTACT), self.at_ms
         )

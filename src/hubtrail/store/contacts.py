@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.emails import email_key
@@ -160,3 +160,18 @@ async def link_visitor(
             .where(table.c.visitor_id == visitor.id, table.c.contact_id.is_(None))
             .values(contact_id=contact_id)
         )
+
+
+async def remember_external_id(conn: AsyncConnection, visitor_id: int, external_id: str) -> None:
+    """Keep an `identify` id seen without an email on the visitor, for when the email comes."""
+    await conn.execute(
+        update(visitors)
+        .where(visitors.c.id == visitor_id, visitors.c.external_id.is_(None))
+        .values(external_id=external_id)
+    )
+
+
+async def count_visitors(conn: AsyncConnection, contact_id: int) -> int:
+    """How many browsers are linked to a contact (the identity guard's measure)."""
+    query = select(func.count()).select_from(visitors).where(visitors.c.contact_id == contact_id)
+    return int((await conn.execute(query)).scalar() or 0)

@@ -54,10 +54,13 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"{url} never answered")
 
 
-def wrk(url: str, seconds: int, connections: int) -> tuple[float, int, int]:
+def wrk(
+    url: str, seconds: int, connections: int, script: Path | None = None
+) -> tuple[float, int, int]:
     """(requests/s, completed requests, non-2xx responses) as wrk reports them."""
+    extra = ["-s", str(script)] if script else []
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", *extra, url],
         capture_output=True,
         text=True,
         check=True,

@@ -25,6 +25,7 @@ from hubtrail.api.errors import install_error_handlers
 from hubtrail.api.openapi import install_openapi
 from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
+from hubtrail.ingest.context import IngestContext
 from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
 from hubtrail.ingest.tracking import TrackingEndpoints
 from hubtrail.runtime import Runtime
@@ -51,22 +52,15 @@ class HubtrailApp:
         self.runtime = runtime
         self._on_started = on_started
         settings = runtime.settings
-        events = HubSpotEventsEndpoints(
-            runtime.committer,
-            runtime.directory,
-            runtime.metrics,
+        context = IngestContext(
+            committer=runtime.committer,
+            directory=runtime.directory,
+            metrics=runtime.metrics,
             max_query_bytes=settings.max_query_bytes,
             max_body_bytes=settings.max_body_bytes,
             clock_ms=runtime.clock_ms,
         )
-        tracking = TrackingEndpoints(
-            runtime.committer,
-            runtime.directory,
-            runtime.metrics,
-            max_query_bytes=settings.max_query_bytes,
-            max_body_bytes=settings.max_body_bytes,
-            clock_ms=runtime.clock_ms,
-        )
+        events, tracking = HubSpotEventsEndpoints(context), TrackingEndpoints(context)
         self._fast_routes: dict[tuple[str, str], ASGIApp] = {
             ("POST", "/collect"): tracking.collect,
             ("OPTIONS", "/collect"): tracking.preflight,

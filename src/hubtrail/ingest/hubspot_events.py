@@ -29,9 +29,7 @@ from hubtrail.ingest.asgi import (
     respond_hubspot_error,
     respond_plain_error,
 )
-from hubtrail.metrics import Metrics
-from hubtrail.store.directory import PortalDirectory
-from hubtrail.store.group_commit import GroupCommitter
+from hubtrail.ingest.context import IngestContext
 
 MAX_BATCH_INPUTS = 500
 MAX_ID_CHARS = 128
@@ -180,35 +178,21 @@ def parse_v3_batch(body: object, portal_id: int, received_at_ms: int) -> list[Me
 class HubSpotEventsEndpoints:
     """`/v1/event`, `/events/v3/send`, `/events/v3/send/batch` as plain ASGI callables."""
 
-    def __init__(
-        self,
-        committer: GroupCommitter,
-        directory: PortalDirectory,
-        metrics: Metrics,
-        *,
-        max_query_bytes: int,
-        max_body_bytes: int,
-        clock_ms: Callable[[], int],
-    ) -> None:
-        self._committer = committer
-        self._directory = directory
-        self._metrics = metrics
-        self._max_query_bytes = max_query_bytes
-        self._max_body_bytes = max_body_bytes
-        self._clock_ms = clock_ms
+    def __init__(self, context: IngestContext) -> None:
+        self._ctx = context
 
     async def v1_event(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            pairs = query_pairs(scope, self._max_query_bytes)
-            message = parse_v1_event(pairs, self._clock_ms(), new_message_id())
-            if not await self._directory.exists(message.portal_id):
+            pairs = query_pairs(scope, self._ctx.max_query_bytes)
+            message = parse_v1_event(pairs, self._ctx.clock_ms(), new_message_id())
+            if not await self._ctx.directory.exists(message.portal_id):
                 raise ValidationError(f"parameter _a: no portal has hub id {message.portal_id}")
-            await self._committer.submit([message])
+            await self._ctx.committer.submit([message])
         except HubtrailError as error:
-            self._metrics.rejected.labels("/v1/event", str(error.status)).inc()
+            self._ctx.metrics.rejected.labels("/v1/event", str(error.status)).inc()
             await respond_plain_error(send, error)
             return
-        self._metrics.received.labels(Source.HTTP_EVENTS.value).inc()
+        self._ctx.metrics.received.labels(Source.HTTP_EVENTS.value).inc()
         await respond(send, 200, TRANSPARENT_GIF, b"image/gif", _GIF_HEADERS)
 
     async def v3_send(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -220,20 +204,20 @@ class HubSpotEventsEndpoints:
     async def _v3(self, scope: Scope, receive: Receive, send: Send, *, batch: bool) -> None:
         try:
             portal_id = await self._authenticate(scope)
-            body = await read_body(scope, receive, self._max_body_bytes)
+            body = await read_body(scope, receive, self._ctx.max_body_bytes)
             document = _json(body)
-            now = self._clock_ms()
+            now = self._ctx.clock_ms()
             messages = (
                 parse_v3_batch(document, portal_id, now)
                 if batch
                 else [parse_v3_occurrence(document, portal_id, now)]
             )
-            await self._committer.submit(messages)
+            await self._ctx.committer.submit(messages)
         except HubtrailError as error:
-            self._metrics.rejected.labels(scope["path"], str(error.status)).inc()
+            self._ctx.metrics.rejected.labels(scope["path"], str(error.status)).inc()
             await respond_hubspot_error(send, error)
             return
-        self._metrics.received.labels(Source.EVENTS_API.value).inc(len(messages))
+        self._ctx.metrics.received.labels(Source.EVENTS_API.value).inc(len(messages))
         await respond(send, 204)
 
     async def _authenticate(self, scope: Scope) -> int:
@@ -241,7 +225,7 @@ class HubSpotEventsEndpoints:
         token = bearer_token(raw)
         portal_id = None
         if token is not None:
-            portal_id = await self._directory.portal_for(token, CredentialKind.ACCESS_TOKEN)
+            portal_id = await self._ctx.directory.portal_for(token, CredentialKind.ACCESS_TOKEN)
         if portal_id is None:
             raise AuthenticationError.missing_credentials()
         return portal_id

@@ -11,7 +11,7 @@ A hit becomes one canonical message: a page view (`Kind.PAGE`) or an event (`Kin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -23,10 +23,8 @@ from hubtrail.core.errors import HubtrailError, NotFoundError, ValidationError
 from hubtrail.core.messages import Kind, Message, PageView, Source, new_message_id
 from hubtrail.core.plain_text import is_ascii_digits, without_nul
 from hubtrail.ingest.asgi import Receive, Scope, Send, header, query_pairs, read_body, respond
+from hubtrail.ingest.context import IngestContext
 from hubtrail.ingest.hubspot_events import TRANSPARENT_GIF
-from hubtrail.metrics import Metrics
-from hubtrail.store.directory import PortalDirectory
-from hubtrail.store.group_commit import GroupCommitter
 
 KINDS = {"pv": Kind.PAGE, "1": Kind.PAGE, "ev": Kind.TRACK, "le": Kind.TRACK}
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -145,27 +143,13 @@ def gif_hit(pairs: list[tuple[str, str]], path: str) -> dict[str, Any]:
 class TrackingEndpoints:
     """The collector's ASGI callables."""
 
-    def __init__(
-        self,
-        committer: GroupCommitter,
-        directory: PortalDirectory,
-        metrics: Metrics,
-        *,
-        max_query_bytes: int,
-        max_body_bytes: int,
-        clock_ms: Callable[[], int],
-    ) -> None:
-        self._committer = committer
-        self._directory = directory
-        self._metrics = metrics
-        self._max_query_bytes = max_query_bytes
-        self._max_body_bytes = max_body_bytes
-        self._clock_ms = clock_ms
+    def __init__(self, context: IngestContext) -> None:
+        self._ctx = context
 
     async def collect(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = (header(scope, b"origin") or b"").decode("latin-1")
         try:
-            body = await read_body(scope, receive, self._max_body_bytes)
+            body = await read_body(scope, receive, self._ctx.max_body_bytes)
             try:
                 hit = without_nul(orjson.loads(body))
             except orjson.JSONDecodeError as exc:
@@ -174,7 +158,7 @@ class TrackingEndpoints:
                 raise ValidationError("the hit must be a JSON object")
             await self._accept(scope, hit, origin)
         except HubtrailError as error:
-            self._metrics.rejected.labels("/collect", str(error.status)).inc()
+            self._ctx.metrics.rejected.labels("/collect", str(error.status)).inc()
             body_out = orjson.dumps({"status": "error", "message": error.message})
             await respond(send, error.status, body_out, b"application/json", _cors(origin))
             return
@@ -194,26 +178,26 @@ class TrackingEndpoints:
         origin = (header(scope, b"origin") or header(scope, b"referer") or b"").decode("latin-1")
         status, headers = 200, [(b"cache-control", b"no-store, max-age=0")]
         try:
-            pairs = query_pairs(scope, self._max_query_bytes)
+            pairs = query_pairs(scope, self._ctx.max_query_bytes)
             await self._accept(scope, gif_hit(pairs, scope["path"]), origin)
         except HubtrailError as error:
-            self._metrics.rejected.labels(scope["path"], str(error.status)).inc()
+            self._ctx.metrics.rejected.labels(scope["path"], str(error.status)).inc()
             status = error.status
             headers.append((b"x-hubtrail-error", error.message.encode("utf-8", "replace")[:300]))
         await respond(send, status, TRANSPARENT_GIF, b"image/gif", headers)
 
     async def _accept(self, scope: Scope, hit: Mapping[str, Any], origin: str) -> None:
         user_agent = (header(scope, b"user-agent") or b"").decode("latin-1")
-        message = parse_hit(hit, self._clock_ms(), user_agent)
-        if not await self._directory.exists(message.portal_id):
+        message = parse_hit(hit, self._ctx.clock_ms(), user_agent)
+        if not await self._ctx.directory.exists(message.portal_id):
             raise NotFoundError(f"no portal has hub id {message.portal_id}")
-        settings = await self._directory.settings(message.portal_id)
+        settings = await self._ctx.directory.settings(message.portal_id)
         allowed = settings.allowed_site_domains if settings else []
         if allowed and not _origin_allowed(origin, allowed):
             site = origin or "(unknown)"
             raise ForbiddenOriginError(f"site {site} is not allowed for this portal")
-        await self._committer.submit([message])
-        self._metrics.received.labels(Source.TRACKING_CODE.value).inc()
+        await self._ctx.committer.submit([message])
+        self._ctx.metrics.received.labels(Source.TRACKING_CODE.value).inc()
 
 
 def _origin_allowed(origin: str, allowed: list[str]) -> bool:

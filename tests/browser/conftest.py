@@ -17,10 +17,6 @@ import importlib.util
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,6 +32,7 @@ import httpx
 import pytest
 
 from tests.conftest import IN_CI, POSTGRES_URL, Database, _drop_schema, require_postgres
+from tests.servers import cli, free_port, start_server, stop_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Request, Response
@@ -111,23 +108,6 @@ def off_thread(fn: Callable[..., T], *args: Any) -> T:
 # --- hubtrail ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_env(database: Database) -> dict[str, str]:
-    return {
-        **os.environ,
-        "HUBTRAIL_DATABASE_SCHEMA": database.schema,
-        "HUBTRAIL_LOG_LEVEL": "WARNING",
-        "HUBTRAIL_PROCESS_POLL_MS": "20",
-        # `portal set` takes effect on the next script load and hit.
-        "HUBTRAIL_PORTAL_CACHE_TTL_S": "0",
-    }
-
-
 @dataclass
 class HubtrailServer:
     database: Database
@@ -144,25 +124,7 @@ class HubtrailServer:
         return f"http://{HUBTRAIL_HOST}:{self.port}"
 
     def cli(self, *args: str) -> str:
-        command = [sys.executable, "-m", "hubtrail", *args, "--database-url", self.database.url]
-        env = server_env(self.database)
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-        if done.returncode != 0:
-            raise AssertionError(f"hubtrail {' '.join(args)} failed: {done.stderr}")
-        return done.stdout
-
-
-def _wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1, trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become ready")
+        return cli(self.database, *args)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -176,19 +138,12 @@ def server(
         off_thread(require_postgres)
         database = Database(POSTGRES_URL, f"t_{uuid.uuid4().hex[:12]}")
     port = free_port()
-    command = [sys.executable, "-m", "hubtrail", "serve", "--database-url", database.url]
-    process = subprocess.Popen([*command, "--port", str(port)], env=server_env(database))
+    process = start_server(database, port)
     hubtrail = HubtrailServer(database, port)
     try:
-        _wait_ready(process, hubtrail.api_url)
         yield hubtrail
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
         if database.schema:
             off_thread(_drop_schema, database.schema)
 

@@ -5,67 +5,21 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import orjson
 import pytest
 
 from tests.conftest import Database
+from tests.servers import cli, free_port, start_server
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def cli(database: Database, *args: str) -> str:
-    command = [sys.executable, "-m", "hubtrail", *args, "--database-url", database.url]
-    env = {**os.environ, "HUBTRAIL_DATABASE_SCHEMA": database.schema}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True, timeout=120)
-    return done.stdout
 
 
 class Server:
     def __init__(self, database: Database, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "HUBTRAIL_DATABASE_SCHEMA": database.schema,
-            "HUBTRAIL_LOG_LEVEL": "WARNING",
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hubtrail",
-                "serve",
-                "--database-url",
-                database.url,
-                "--port",
-                str(port),
-            ],
-            env=env,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        for _ in range(300):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("server did not become ready")
+        self.process = start_server(database, port)
 
     def stop(self, sig: signal.Signals) -> None:
         self.process.send_signal(sig)

@@ -8,11 +8,6 @@ sends goes to the loopback server started below.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
 import hubspot
 import orjson
 import pytest
@@ -39,46 +33,11 @@ from hubspot.crm.properties import Option, PropertyCreate
 from hubspot.events.send import BehavioralEventHttpCompletionRequest
 
 from tests.conftest import POSTGRES_URL, Database, _drop_schema, require_postgres
+from tests.servers import cli, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def server_env(database: Database) -> dict[str, str]:
-    return {
-        **os.environ,
-        "HUBTRAIL_DATABASE_SCHEMA": database.schema,
-        "HUBTRAIL_LOG_LEVEL": "WARNING",
-        # The in-server processor picks sent events up quickly (for the events read-back).
-        "HUBTRAIL_PROCESS_POLL_MS": "20",
-    }
-
-
-def cli(database: Database, *args: str) -> str:
-    command = [sys.executable, "-m", "hubtrail", *args, "--database-url", database.url]
-    env = server_env(database)
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True, timeout=120)
-    return done.stdout
-
-
-def wait_ready(process: subprocess.Popen[bytes], url: str) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server did not become ready")
 
 
 @dataclass
@@ -100,18 +59,11 @@ def server(
         database = Database(POSTGRES_URL, f"t_{uuid.uuid4().hex[:12]}")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "hubtrail", "serve", "--database-url", database.url]
-    process = subprocess.Popen([*command, "--port", str(port)], env=server_env(database))
+    process = start_server(database, port)
     try:
-        wait_ready(process, url)
         yield Server(database, url)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
         if database.schema:
             _drop_schema(database.schema)
 

@@ -34,7 +34,9 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; }
-	$(PY) bench/ingest.py
+	$(PY) -m bench.ingest
+	$(PY) -m bench.collector
+	$(PY) -m bench.search
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

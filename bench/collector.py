@@ -3,16 +3,14 @@
 Starts `hubtrail serve` on a fresh SQLite file with the processor off (ingest only, as
 `bench/ingest.py` measures it), drives `POST /collect` (the JSON beacon) and `GET /__ptq.gif`
 with wrk, checks every accepted hit is in the inbox, then drives the bare app the same way, and
-prints rates and ratios. Run with `.venv/bin/python bench/collector.py`; needs `wrk`.
+prints rates and ratios. Run with `.venv/bin/python -m bench.collector` (or `make bench`); needs `wrk`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -20,7 +18,16 @@ from pathlib import Path
 
 import orjson
 
-from bench.ingest import ROOT, UVICORN_FLAGS, free_port, stop, wait_ready, wrk
+from bench.ingest import (
+    ROOT,
+    UVICORN_FLAGS,
+    check_durable,
+    free_port,
+    start_hubtrail,
+    stop,
+    wait_ready,
+    wrk,
+)
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 
@@ -56,39 +63,17 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "collector.db"
-        env = {
-            **os.environ,
-            "HUBTRAIL_DATABASE_URL": f"sqlite:///{db}",
-            "HUBTRAIL_LOG_LEVEL": "WARNING",
-            "HUBTRAIL_PROCESS_IN_SERVER": "false",
-        }
-        created = subprocess.run(
-            [sys.executable, "-m", "hubtrail", "portal", "create", "Bench", "--json"],
-            env=env,
-            capture_output=True,
-            check=True,
-        )
-        hub_id = orjson.loads(created.stdout)["hub_id"]
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "hubtrail", "serve", "--port", str(port)], env=env
-        )
-        base = f"http://127.0.0.1:{port}"
+        server, base, hub_id = start_hubtrail(db, in_server=False)
         script = beacon_script(Path(tmp) / "beacon.lua", hub_id)
         gif = f"{base}/__ptq.gif?a={hub_id}&pu=https%3A%2F%2Fwww.shop.test%2F&t=Home"
         try:
-            wait_ready(base + "/healthz", server)
             beacon_rate, beacon_done, beacon_failed = wrk(
                 f"{base}/collect", args.seconds, args.connections, script
             )
             gif_rate, gif_done, gif_failed = wrk(gif, args.seconds, args.connections)
         finally:
             stop(server)
-        with sqlite3.connect(db) as conn:
-            stored = conn.execute("SELECT count(*) FROM inbox").fetchone()[0]
-        accepted = beacon_done - beacon_failed + gif_done - gif_failed
-        if stored < accepted:
-            raise SystemExit(f"durability broken: {accepted} accepted, {stored} stored")
+        check_durable(db, beacon_done - beacon_failed + gif_done - gif_failed)
         bare_port = free_port()
         bare = subprocess.Popen(
             [
@@ -113,9 +98,7 @@ def main() -> None:
         finally:
             bare.send_signal(signal.SIGTERM)
             bare.wait(timeout=60)
-    print(
-        f"connections={args.connections} seconds={args.seconds} (wrk, loopback, SQLite)"
-    )
+    print(f"connections={args.connections} seconds={args.seconds} (wrk, loopback, SQLite)")
     print(
         f"POST /collect (beacon)   {beacon_rate:9.0f} durable hits/s   bare {bare_post:9.0f}/s   "
         f"ratio {beacon_rate / bare_post:.2f}   (errors: {beacon_failed})"

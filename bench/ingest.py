@@ -78,10 +78,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=60)
 
 
-def bench_hubtrail(
-    db: Path, seconds: int, connections: int, *, in_server: bool
-) -> tuple[float, int]:
-    """wrk against `hubtrail serve`; checks every acknowledged hit is in the inbox."""
+def start_hubtrail(db: Path, *, in_server: bool) -> tuple[subprocess.Popen[bytes], str, int]:
+    """`hubtrail serve` on a fresh SQLite file with one portal: (process, base URL, hub id)."""
     env = {
         **os.environ,
         "HUBTRAIL_DATABASE_URL": f"sqlite:///{db}",
@@ -94,24 +92,35 @@ def bench_hubtrail(
         capture_output=True,
         check=True,
     )
-    hub_id = orjson.loads(created.stdout)["hub_id"]
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "hubtrail", "serve", "--port", str(port)], env=env
     )
     base = f"http://127.0.0.1:{port}"
+    wait_ready(base + "/healthz", server)
+    return server, base, orjson.loads(created.stdout)["hub_id"]
+
+
+def check_durable(db: Path, acknowledged: int) -> None:
+    """Every acknowledged request's message is in the inbox, or the run is void."""
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT count(*) FROM inbox").fetchone()[0]
+    if stored < acknowledged:
+        raise SystemExit(f"durability broken: {acknowledged} acknowledged, {stored} stored")
+
+
+def bench_hubtrail(
+    db: Path, seconds: int, connections: int, *, in_server: bool
+) -> tuple[float, int]:
+    """wrk against `hubtrail serve`; checks every acknowledged hit is in the inbox."""
+    server, base, hub_id = start_hubtrail(db, in_server=in_server)
     try:
-        wait_ready(base + "/healthz", server)
         rate, done, failed = wrk(
             f"{base}/v1/event?_a={hub_id}&_n=bench_event", seconds, connections
         )
     finally:
         stop(server)
-    with sqlite3.connect(db) as conn:
-        stored = conn.execute("SELECT count(*) FROM inbox").fetchone()[0]
-    acknowledged = done - failed
-    if stored < acknowledged:
-        raise SystemExit(f"durability broken: {acknowledged} acknowledged, {stored} stored")
+    check_durable(db, done - failed)
     return rate, failed
 
 

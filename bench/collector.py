@@ -3,7 +3,7 @@
 Starts `hubtrail serve` on a fresh SQLite file with the processor off (ingest only, as
 `bench/ingest.py` measures it), drives `POST /collect` (the JSON beacon) and `GET /__ptq.gif`
 with wrk, checks every accepted hit is in the inbox, then drives the bare app the same way, and
-prints rates and ratios. Run with `.venv/bin/python -m bench.collector` (or `make bench`); needs `wrk`.
+prints rates and ratios. Run `.venv/bin/python -m bench.collector` (or `make bench`); needs wrk.
 """
 
 from __future__ import annotations

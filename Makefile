@@ -36,6 +36,7 @@ bench: $(STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.ingest
 	$(PY) -m bench.collector
+	$(PY) -m bench.segment
 	$(PY) -m bench.search
 
 clean:

@@ -27,6 +27,7 @@ from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
 from hubtrail.ingest.context import IngestContext
 from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
+from hubtrail.ingest.segment import PATH_TYPES, SegmentEndpoints
 from hubtrail.ingest.tracking import TrackingEndpoints
 from hubtrail.runtime import Runtime
 from hubtrail.web import script
@@ -61,11 +62,14 @@ class HubtrailApp:
             clock_ms=runtime.clock_ms,
         )
         events, tracking = HubSpotEventsEndpoints(context), TrackingEndpoints(context)
+        segment = SegmentEndpoints(context)
+        segment_paths = [*PATH_TYPES, "/v1/batch", "/v1/import"]
         self._fast_routes: dict[tuple[str, str], ASGIApp] = {
             ("POST", "/collect"): tracking.collect,
             ("OPTIONS", "/collect"): tracking.preflight,
             ("GET", "/__ptq.gif"): tracking.gif,
             ("GET", "/__ptbe.gif"): tracking.gif,
+            **{("POST", path): segment.call for path in segment_paths},
             ("GET", "/v1/event"): events.v1_event,
             ("HEAD", "/v1/event"): events.v1_event,
             ("POST", "/events/v3/send"): events.v3_send,

@@ -68,7 +68,8 @@ class Message:
 
     `event` is an event name or numeric definition id (track only). `contact_properties` are raw
     values to write on the resolved contact, still uncoerced. `event_properties` travel with the
-    event occurrence. `revenue` is added to the contact's `hs_analytics_revenue`.
+    event occurrence. `revenue` is added to the contact's `hs_analytics_revenue`. `traits` are
+    Segment traits (identify, `context.traits`, group), mapped by `core.segment_traits` on use.
     """
 
     message_id: str
@@ -87,6 +88,9 @@ class Message:
     event_properties: dict[str, Any] = field(default_factory=dict)
     page: PageView | None = None
     is_bot: bool = False
+    traits: dict[str, Any] = field(default_factory=dict)
+    group_id: str | None = None
+    previous_id: str | None = None
 
     def partition(self) -> int:
         """The inbox partition: one visitor's (or email's) messages share one, so keep order."""

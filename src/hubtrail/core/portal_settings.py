@@ -81,6 +81,11 @@ class PortalSettings(BaseModel):
         le=730,
         description="Lifetime of hubspotutk, __hstc and __hs_do_not_track (HubSpot: 6 months).",
     )
+    segment_create_unknown_traits: bool = Field(
+        False,
+        description="Segment traits that are not properties become new string properties "
+        "(off: they are dropped, each drop recorded with its reason).",
+    )
     max_visitors_per_contact: int = Field(
         50,
         ge=1,

@@ -13,10 +13,11 @@ import orjson
 from hubtrail.core.attribution import classify
 from hubtrail.core.emails import check_email
 from hubtrail.core.events import parse_event_ref
-from hubtrail.core.messages import Kind, Message
+from hubtrail.core.messages import Kind, Message, Source
 from hubtrail.core.outcomes import Outcome
 from hubtrail.core.plain_text import is_ascii_digits
 from hubtrail.core.properties import ObjectType, add_numbers, coerce_properties
+from hubtrail.process.segment_apply import apply_alias, apply_contact_traits, apply_group
 from hubtrail.store import contacts
 from hubtrail.store.batch import Batch
 from hubtrail.store.contacts import Contact, Visitor
@@ -27,10 +28,11 @@ EVENT_COMPLETIONS = "hs_analytics_num_event_completions"
 
 async def apply_message(batch: Batch, message: Message) -> Outcome:
     """Apply one message and say what happened. Raises only on store failures."""
+    if message.kind is Kind.GROUP:
+        return await apply_group(batch, message)
+    if message.kind is Kind.ALIAS:
+        return await apply_alias(batch, message)
     outcome = Outcome()
-    if message.kind not in (Kind.TRACK, Kind.PAGE):
-        outcome.note("UNSUPPORTED_KIND", "kind", f"{message.kind} messages are not applied yet")
-        return outcome
     visitor = None
     if message.visitor_key:
         visitor = await batch.visitor(message.portal_id, message.visitor_key)
@@ -49,6 +51,8 @@ async def apply_message(batch: Batch, message: Message) -> Outcome:
         _record_page_view(batch, message, contact, outcome)
     if message.is_bot:
         return outcome
+    if message.source is Source.SEGMENT:
+        await apply_contact_traits(batch, message, contact, visitor, outcome)
     if contact is not None:
         await _write_contact_properties(batch, message, contact, recorded, outcome)
     elif message.contact_properties or message.revenue:
@@ -90,7 +94,7 @@ async def _resolve_contact(
         contact = await contacts.find_by_external_id(batch.conn, portal, message.external_id)
     if contact is None and visitor is not None and message.external_id:
         # `id` alone creates no contact: it waits on the browser for an email to come with.
-        await contacts.remember_external_id(batch.conn, visitor.id, message.external_id)
+        await batch.remember_external_id(portal, visitor, message.external_id)
     if contact is not None:
         if not await _attach_identities(batch, message, contact, visitor, outcome):
             return None  # the guard refused this browser: its activity stays anonymous
@@ -109,6 +113,9 @@ async def _attach_identities(
     external_id = message.external_id or (visitor.external_id if visitor else None)
     if external_id and contact.external_id is None:
         await batch.set_external_id(message.portal_id, contact, external_id)
+        for waiting in await contacts.waiting_visitors(batch.conn, message.portal_id, external_id):
+            if waiting.id != (visitor.id if visitor else None):
+                await batch.link_visitor(message.portal_id, waiting, contact.id)
     elif external_id and contact.external_id != external_id:
         outcome.note(
             "EXTERNAL_ID_KEPT",

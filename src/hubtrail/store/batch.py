@@ -100,6 +100,25 @@ class Batch:
         self._visitors[(portal_id, visitor.visitor_key)] = linked
         return linked
 
+    async def keep_traits(self, portal_id: int, visitor: Visitor, traits: dict[str, Any]) -> None:
+        """Store traits waiting on the visitor ({} clears them), keeping the cache current."""
+        await contacts.save_pending_traits(self.conn, visitor.id, traits)
+        self._visitors[(portal_id, visitor.visitor_key)] = replace(visitor, pending_traits=traits)
+
+    async def remember_external_id(
+        self, portal_id: int, visitor: Visitor, external_id: str
+    ) -> None:
+        """An id seen on this browser before any contact: kept for when the contact appears."""
+        if visitor.external_id is None:
+            await contacts.remember_external_id(self.conn, visitor.id, external_id)
+            self._visitors[(portal_id, visitor.visitor_key)] = replace(
+                visitor, external_id=external_id
+            )
+
+    def forget_definitions(self, portal_id: int, object_type: ObjectType) -> None:
+        """Read the definitions again next time (after creating some)."""
+        self._definitions.pop((portal_id, object_type), None)
+
     async def contact_by_email(self, portal_id: int, email: str) -> tuple[Contact, bool]:
         key = (portal_id, email.lower())
         if key in self._contacts_by_email:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,6 +34,7 @@ class Visitor:
     visitor_key: str
     contact_id: int | None
     external_id: str | None
+    pending_traits: dict[str, Any] = field(default_factory=dict)
 
 
 _live = contacts.c.archived_at_ms.is_(None)
@@ -140,7 +143,8 @@ async def get_or_create_visitor(
         await conn.execute(
             update(visitors).where(visitors.c.id == row.id).values(last_seen_at_ms=at_ms)
         )
-    return Visitor(row.id, row.visitor_key, row.contact_id, row.external_id)
+    pending = orjson.loads(row.pending_traits) if row.pending_traits else {}
+    return Visitor(row.id, row.visitor_key, row.contact_id, row.external_id, pending)
 
 
 async def link_visitor(
@@ -175,3 +179,28 @@ async def count_visitors(conn: AsyncConnection, contact_id: int) -> int:
     """How many browsers are linked to a contact (the identity guard's measure)."""
     query = select(func.count()).select_from(visitors).where(visitors.c.contact_id == contact_id)
     return int((await conn.execute(query)).scalar() or 0)
+
+
+async def save_pending_traits(
+    conn: AsyncConnection, visitor_id: int, traits: dict[str, Any]
+) -> None:
+    """Keep (or, with {}, clear) traits waiting for the visitor's contact to be known."""
+    await conn.execute(
+        update(visitors)
+        .where(visitors.c.id == visitor_id)
+        .values(pending_traits=orjson.dumps(traits).decode())
+    )
+
+
+async def waiting_visitors(
+    conn: AsyncConnection, portal_id: int, external_id: str
+) -> list[Visitor]:
+    """Browsers that saw this external id (identify `id`, Segment alias) but no contact yet."""
+    query = select(visitors).where(
+        visitors.c.portal_id == portal_id,
+        visitors.c.external_id == external_id,
+        visitors.c.contact_id.is_(None),
+    )
+    return [
+        Visitor(row.id, row.visitor_key, None, row.external_id) for row in await conn.execute(query)
+    ]

@@ -124,6 +124,8 @@ visitors = Table(
     Column("visitor_key", String(128), nullable=False),
     Column("contact_id", BigInteger, ForeignKey("contacts.id")),
     Column("external_id", String(256)),
+    # Segment traits identified before any contact could be found, applied when one is.
+    Column("pending_traits", Text, nullable=False, server_default="{}"),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("last_seen_at_ms", BigInteger, nullable=False),
     UniqueConstraint("portal_id", "visitor_key"),

@@ -334,3 +334,16 @@ def test_clock_skew_correction() -> None:
     assert occurred_at(message, received) == received - 10_000
     assert occurred_at({"timestamp": "2026-01-01T00:00:00.000Z"}, received) == 1767225600000
     assert occurred_at({}, received) == received
+
+
+def test_a_batchs_sent_at_corrects_every_message() -> None:
+    from hubtrail.ingest.segment import parse_batch
+
+    body = {
+        "sentAt": "2026-01-01T00:00:10.000Z",
+        "batch": [
+            {"type": "track", "userId": "u", "event": "E", "timestamp": "2026-01-01T00:00:00.000Z"}
+        ],
+    }
+    [message] = parse_batch(body, 1, 1767225600000 + 60_000)
+    assert message.occurred_at_ms == 1767225600000 + 50_000

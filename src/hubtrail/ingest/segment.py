@@ -142,7 +142,10 @@ def parse_message(
 
 
 def parse_batch(body: Mapping[str, Any], portal_id: int, received_at_ms: int) -> list[Message]:
-    """`{"batch": [...], "context"?, "integrations"?}`: every message valid, or a 400."""
+    """`{"batch": [...], "context"?, "sentAt"?}`: every message valid, or a 400.
+
+    The top-level `context` and `sentAt` apply to messages that do not carry their own.
+    """
     items = body.get("batch")
     if not isinstance(items, list) or not items:
         raise SegmentError(400, "invalid_request", "batch must be a non-empty list of messages")
@@ -155,6 +158,8 @@ def parse_batch(body: Mapping[str, Any], portal_id: int, received_at_ms: int) ->
             raise SegmentError(400, "message_too_large", f"batch[{index}] is over 32 KB")
         if shared_context and "context" not in item:
             item = {**item, "context": shared_context}
+        if body.get("sentAt") and "sentAt" not in item:  # libraries stamp the request once
+            item = {**item, "sentAt": body["sentAt"]}
         try:
             messages.append(parse_message(item, portal_id, received_at_ms))
         except SegmentError as error:

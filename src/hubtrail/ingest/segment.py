@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -65,10 +66,16 @@ def _dict(message: Mapping[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _instant_ms(text: str) -> int | None:
+    """Timestamps repeat within a batch (`sentAt` always does): parse each text once."""
+    return parse_instant_ms(text) if text else None
+
+
 def occurred_at(message: Mapping[str, Any], received_at_ms: int) -> int:
     """When it happened: skew-corrected with `sentAt`, else `timestamp`, else now."""
-    original = parse_instant_ms(message.get("originalTimestamp") or message.get("timestamp") or "")
-    sent = parse_instant_ms(message.get("sentAt") or "")
+    original = _instant_ms(str(message.get("originalTimestamp") or message.get("timestamp") or ""))
+    sent = _instant_ms(str(message.get("sentAt") or ""))
     if original is not None and sent is not None:
         return received_at_ms - (sent - original)
     return original if original is not None else received_at_ms
@@ -141,7 +148,9 @@ def parse_message(
     )
 
 
-def parse_batch(body: Mapping[str, Any], portal_id: int, received_at_ms: int) -> list[Message]:
+def parse_batch(
+    body: Mapping[str, Any], portal_id: int, received_at_ms: int, body_bytes: int = 0
+) -> list[Message]:
     """`{"batch": [...], "context"?, "sentAt"?}`: every message valid, or a 400.
 
     The top-level `context` and `sentAt` apply to messages that do not carry their own.
@@ -154,7 +163,8 @@ def parse_batch(body: Mapping[str, Any], portal_id: int, received_at_ms: int) ->
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise SegmentError(400, "invalid_request", f"batch[{index}] is not an object")
-        if len(orjson.dumps(item)) > MAX_MESSAGE_BYTES:
+        # A message can only be over the limit when the whole body is.
+        if body_bytes > MAX_MESSAGE_BYTES and len(orjson.dumps(item)) > MAX_MESSAGE_BYTES:
             raise SegmentError(400, "message_too_large", f"batch[{index}] is over 32 KB")
         if shared_context and "context" not in item:
             item = {**item, "context": shared_context}
@@ -185,7 +195,7 @@ class SegmentEndpoints:
             portal_id = await self._authenticate(scope, body)
             now = self._ctx.clock_ms()
             messages = (
-                parse_batch(body, portal_id, now)
+                parse_batch(body, portal_id, now, len(raw))
                 if batch
                 else [parse_message(body, portal_id, now, kind)]
             )
@@ -227,7 +237,9 @@ def _basic_user(authorization: str) -> str | None:
 
 def _json(raw: bytes) -> dict[str, Any]:
     try:
-        body = without_nul(orjson.loads(raw))
+        body = orjson.loads(raw)
+        if b"\\u0000" in raw:  # JSON can only carry NUL escaped; skip the walk when it has none
+            body = without_nul(body)
     except orjson.JSONDecodeError as exc:
         raise SegmentError(400, "invalid_json", f"the body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):

@@ -432,4 +432,6 @@ def test_a_double_include_sends_one_automatic_view(site: Site, hub: Hub, tab: Ta
 
     assert pages(hits) == [url, marker]
     contact = hub.wait_contact(email, views_are(2), VIEWS)
-    assert page_views_of(hub, contact["hs_object_id"]) == [url, marker]
+    # The automatic view's beacon may still be in flight when the marker's leaves: two requests
+    # on two connections reach the collector in either order, so compare without order.
+    assert sorted(page_views_of(hub, contact["hs_object_id"])) == sorted([url, marker])

@@ -347,3 +347,23 @@ def test_a_batchs_sent_at_corrects_every_message() -> None:
     }
     [message] = parse_batch(body, 1, 1767225600000 + 60_000)
     assert message.occurred_at_ms == 1767225600000 + 50_000
+
+
+async def test_page_campaign_context_sets_the_traffic_source(
+    app: HubtrailApp, client: httpx.AsyncClient, portal: PortalKeys
+) -> None:
+    await call(client, portal, "identify", anonymousId="c1", traits={"email": "camp@example.com"})
+    await call(
+        client,
+        portal,
+        "page",
+        anonymousId="c1",
+        properties={"url": "https://shop.test/", "path": "/"},
+        context={"campaign": {"name": "spring", "medium": "email", "source": "newsletter"}},
+    )
+    await app.runtime.processor.drain()
+    values = await contact_values(app, portal.hub_id, "camp@example.com")
+    assert values["hs_analytics_source"] == "EMAIL_MARKETING"
+    assert values["hs_analytics_source_data_1"] == "spring"
+    rows = await query(app, select(page_views.c.url))
+    assert [r.url for r in rows] == ["https://shop.test/"]

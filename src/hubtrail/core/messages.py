@@ -60,6 +60,7 @@ class PageView:
     page_id: str = ""
     session_number: int = 1
     view_in_session: int = 1
+    campaign: str = ""  # UTM parameters sent apart from the URL (Segment's context.campaign)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import binascii
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
 
@@ -37,6 +38,13 @@ KINDS = {
     "alias": Kind.ALIAS,
 }
 PATH_TYPES = {f"/v1/{name}": name for name in KINDS}
+_UTM = {  # Segment's context.campaign keys → the UTM parameters attribution reads
+    "source": "utm_source",
+    "medium": "utm_medium",
+    "name": "utm_campaign",
+    "term": "utm_term",
+    "content": "utm_content",
+}
 _SHORT = {"i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias"}
 
 
@@ -86,7 +94,10 @@ def _page(message: Mapping[str, Any], properties: Mapping[str, Any]) -> PageView
     url = properties.get("url") or page.get("url") or ""
     path = properties.get("path") or page.get("path") or ""
     name = message.get("name") or properties.get("name") or ""
+    campaign = _dict(_dict(message, "context"), "campaign")
+    utm = {_UTM[k]: str(v) for k, v in campaign.items() if k in _UTM and v not in (None, "")}
     return PageView(
+        campaign=urlencode(utm),
         url=str(url or path or name),
         title=str(properties.get("title") or page.get("title") or name),
         referrer=str(properties.get("referrer") or page.get("referrer") or ""),

@@ -182,7 +182,10 @@ def _record_page_view(
 ) -> None:
     page = message.page
     assert page is not None
-    source = classify(page.url, page.referrer) if page.view_in_session == 1 else None
+    landing = page.url
+    if page.campaign and "utm_" not in landing:
+        landing += ("&" if "?" in landing else "?") + page.campaign
+    source = classify(landing, page.referrer) if page.view_in_session <= 1 else None
     batch.add_page_view(
         {
             "portal_id": message.portal_id,

@@ -183,3 +183,23 @@ async def test_gdpr_delete_removes_everything(
     assert unknown.status_code == 204
     missing_id = await api.post("/crm/v3/objects/contacts/gdpr-delete", json={"objectId": "999999"})
     assert missing_id.status_code == 404
+
+
+async def test_events_for_a_merged_email_reach_the_primary_contact(
+    app: HubtrailApp, api: httpx.AsyncClient, client: httpx.AsyncClient, portal: PortalKeys
+) -> None:
+    primary = await create_contact(api, email="keep@example.com")
+    other = await create_contact(api, email="old@example.com")
+    merged = await api.post(
+        "/crm/v3/objects/contacts/merge",
+        json={"primaryObjectId": primary["id"], "objectIdToMerge": other["id"]},
+    )
+    assert merged.status_code == 200
+    await client.get(
+        "/v1/event", params={"_a": portal.hub_id, "_n": "bought", "email": "OLD@example.com"}
+    )
+    await app.runtime.processor.drain()
+    [occurrence] = await query(app, select(event_occurrences))
+    assert str(occurrence.contact_id) == primary["id"]
+    listed = (await api.get("/crm/v3/objects/contacts")).json()["results"]
+    assert [c["id"] for c in listed] == [primary["id"]]

@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.emails import email_key
+from hubtrail.core.properties import ObjectType
+from hubtrail.store import objects
 from hubtrail.store.schema import (
     contact_identities,
     contacts,
@@ -51,9 +53,9 @@ async def get_contact(conn: AsyncConnection, portal_id: int, contact_id: int) ->
 
 
 async def find_by_email(conn: AsyncConnection, portal_id: int, email: str) -> Contact | None:
-    return await _one_contact(
-        conn, contacts.c.portal_id == portal_id, contacts.c.email_key == email_key(email)
-    )
+    """The live contact with this email as its own or as an additional (merged-in) one."""
+    found = await objects.resolve(conn, portal_id, ObjectType.CONTACT, [email], "email")
+    return await get_contact(conn, portal_id, found[email]) if email in found else None
 
 
 async def find_by_external_id(

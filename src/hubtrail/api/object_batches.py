@@ -26,12 +26,12 @@ from hubtrail.api.object_models import (
     batch_response,
     standard_error,
 )
-from hubtrail.api.objects import ObjectTypePath, object_type_of, render
+from hubtrail.api.objects import ObjectTypePath, object_type_of, render, shown_properties
 from hubtrail.core.errors import HubtrailError, ValidationError
 from hubtrail.core.properties import ObjectType
 from hubtrail.store import crm, objects
 from hubtrail.store.batch import Batch
-from hubtrail.store.crm_views import DEFAULT_PROPERTIES, load_views
+from hubtrail.store.crm_views import load_views
 from hubtrail.store.properties import load_definitions
 
 router = APIRouter(tags=["CRM objects: batch"], responses=ERROR_RESPONSES)
@@ -128,8 +128,7 @@ async def _views(
 ) -> list[dict[str, Any]]:
     await batch.flush()
     rows = await objects.fetch(conn, portal, object_type, ids)
-    written = [name for item in inputs for name in item.properties]
-    shown = list(dict.fromkeys([*DEFAULT_PROPERTIES[object_type], *written]))
+    shown = shown_properties(object_type, [name for item in inputs for name in item.properties])
     views = await load_views(
         conn, portal, object_type, [rows[i] for i in ids if i in rows], properties=shown
     )

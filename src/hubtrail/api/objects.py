@@ -3,6 +3,7 @@ GDPR delete. Batch endpoints are in `object_batches.py`, associations in `associ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -27,7 +28,7 @@ from hubtrail.core.properties import ObjectType
 from hubtrail.core.search import RawFilter, check_search, parse_sort
 from hubtrail.store import associations, crm, objects, properties, search
 from hubtrail.store.batch import Batch
-from hubtrail.store.crm_views import ObjectView, load_views, write_then_view
+from hubtrail.store.crm_views import DEFAULT_PROPERTIES, ObjectView, load_views, write_then_view
 
 router = APIRouter(tags=["CRM objects"], responses=ERROR_RESPONSES)
 OBJECT_TYPE_PATTERN = "^(contacts|companies|contact|company|0-1|0-2)$"
@@ -194,15 +195,13 @@ async def create_object(
         portal,
         object_type,
         change,
-        properties=_shown(object_type, body.properties),
+        properties=shown_properties(object_type, body.properties),
     )
     return render(object_type, view)
 
 
-def _shown(object_type: ObjectType, written: dict[str, Any]) -> list[str]:
+def shown_properties(object_type: ObjectType, written: Iterable[str]) -> list[str]:
     """What a write's response lists: the defaults plus every property it set."""
-    from hubtrail.store.crm_views import DEFAULT_PROPERTIES
-
     return list(dict.fromkeys([*DEFAULT_PROPERTIES[object_type], *written]))
 
 
@@ -266,7 +265,7 @@ async def update_object(
         portal,
         object_type,
         change,
-        properties=_shown(object_type, body.properties),
+        properties=shown_properties(object_type, body.properties),
     )
     return render(object_type, view)
 

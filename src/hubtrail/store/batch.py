@@ -12,16 +12,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.messages import Source
 from hubtrail.core.portal_settings import PortalSettings
 from hubtrail.core.properties import ObjectType, PropertyDefinition
-from hubtrail.store import contacts, events, page_views, portals, properties
+from hubtrail.store import contacts, events, objects, page_views, portals, properties
 from hubtrail.store.contacts import Contact, Visitor
 from hubtrail.store.events import EventDefinition
-from hubtrail.store.schema import companies
 
 ORIGINAL_SOURCE = (
     "hs_analytics_source",
@@ -220,18 +218,7 @@ class Batch:
         for portal_id, contact_id in sorted(self._analytics_due):
             await self._refresh_analytics(portal_id, contact_id)
         self._analytics_due.clear()
-        await contacts.touch(
-            self.conn, sorted(i for t, i in self._touched if t is ObjectType.CONTACT), self.at_ms
-        )
-        await objects_touch(
-            self.conn, sorted(i for t, i in self._touched if t is ObjectType.COMPANY), self.at_ms
-        )
+        for object_type in ObjectType:
+            ids = sorted(i for t, i in self._touched if t is object_type)
+            await objects.touch(self.conn, object_type, ids, self.at_ms)
         self._touched.clear()
-
-
-async def objects_touch(conn: AsyncConnection, company_ids: list[int], at_ms: int) -> None:
-    """Mark companies as modified now (their `hs_lastmodifieddate`)."""
-    if company_ids:
-        await conn.execute(
-            update(companies).where(companies.c.id.in_(company_ids)).values(updated_at_ms=at_ms)
-        )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,15 +101,6 @@ async def set_external_id(
         .values(external_id=external_id, updated_at_ms=at_ms)
     )
     await add_identity(conn, portal_id, contact_id, "external_id", external_id, at_ms)
-
-
-async def touch(conn: AsyncConnection, contact_ids: Iterable[int], at_ms: int) -> None:
-    """Mark contacts as modified now (their `lastmodifieddate`)."""
-    ids = list(contact_ids)
-    if ids:
-        await conn.execute(
-            update(contacts).where(contacts.c.id.in_(ids)).values(updated_at_ms=at_ms)
-        )
 
 
 async def add_identity(

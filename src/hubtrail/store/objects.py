@@ -315,6 +315,17 @@ async def set_keys(
     )
 
 
+async def touch(
+    conn: AsyncConnection, object_type: ObjectType, ids: Sequence[int], at_ms: int
+) -> None:
+    """Mark objects as modified now (`lastmodifieddate` / `hs_lastmodifieddate`)."""
+    if ids:
+        table = TABLES[object_type]
+        await conn.execute(
+            update(table).where(table.c.id.in_(list(ids))).values(updated_at_ms=at_ms)
+        )
+
+
 async def archive(
     conn: AsyncConnection, portal_id: int, object_type: ObjectType, ids: list[int], at_ms: int
 ) -> None:

@@ -2,6 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 export HUBTRAIL_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint typecheck pytest chromium bench clean
@@ -22,8 +23,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict src
 
-pytest: $(STAMP) chromium
+pytest: $(STAMP) $(NODE_STAMP) chromium
 	$(VENV)/bin/pytest
+
+# JavaScript the tests use (Segment's analytics-next), pinned by package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
 
 # tests/browser drive Debian's Chromium through Playwright; without root they skip (fail under CI).
 chromium:
@@ -40,4 +46,4 @@ bench: $(STAMP)
 	$(PY) -m bench.search
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

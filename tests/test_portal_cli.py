@@ -54,7 +54,6 @@ def test_set_changes_only_the_given_settings(hubtrail, hub_id: int) -> None:  # 
         "set",
         str(hub_id),
         "--rate-limit-emulation",
-        "true",
         "--rate-limit-daily",
         "500",
         "--allowed-site-domains",
@@ -86,11 +85,15 @@ def _other_choice(default: object) -> str:
 
 
 def test_every_setting_has_a_flag(hubtrail, hub_id: int) -> None:  # type: ignore[no-untyped-def]
-    values = {"bool": "true", "int": "365", "list": "example.com"}
+    values = {"int": "365", "list": "example.com"}
     args = [
         arg
         for f in setting_fields()
-        for arg in (f.flag, values.get(f.kind) or _other_choice(f.default))
+        for arg in (
+            (f.flag,)
+            if f.kind == "bool"
+            else (f.flag, values.get(f.kind) or _other_choice(f.default))
+        )
     ]
     code, out, output = hubtrail("portal", "set", str(hub_id), *args, "--json")
     assert code == 0, output
@@ -99,6 +102,18 @@ def test_every_setting_has_a_flag(hubtrail, hub_id: int) -> None:  # type: ignor
         f.name: expected[f.kind] if f.kind in expected else _other_choice(f.default)
         for f in setting_fields()
     }
+
+
+def test_switches_turn_on_and_off(hubtrail, hub_id: int) -> None:  # type: ignore[no-untyped-def]
+    args = ("portal", "set", str(hub_id), "--segment-mode", "device", "--load-forms-sdk", "--json")
+    code, out, output = hubtrail(*args)
+    assert code == 0, output
+    settings = orjson.loads(out)["settings"]
+    assert (settings["segment_mode"], settings["load_forms_sdk"]) == ("device", True)
+    code, out, output = hubtrail("portal", "set", str(hub_id), "--no-load-forms-sdk", "--json")
+    assert code == 0, output
+    settings = orjson.loads(out)["settings"]
+    assert (settings["segment_mode"], settings["load_forms_sdk"]) == ("device", False)
 
 
 def _flat(output: str) -> str:
@@ -110,7 +125,7 @@ def _flat(output: str) -> str:
     ("args", "says"),
     [
         (["--rate-limit-daily", "-5"], "rate_limit_daily: Input should be greater than or equal"),
-        (["--rate-limit-emulation", "maybe"], "valid boolean"),
+        (["--consent-mode", "maybe"], "consent_mode: Input should be 'none' or 'opt_in'"),
         (["--allowed-site-domains", "https://example.com/"], "not a hostname"),
     ],
 )

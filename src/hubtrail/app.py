@@ -27,10 +27,11 @@ from hubtrail.config import Settings
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
 from hubtrail.ingest.context import IngestContext
 from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
-from hubtrail.ingest.segment import PATH_TYPES, SegmentEndpoints
+from hubtrail.ingest.segment import PATHS as SEGMENT_PATHS
+from hubtrail.ingest.segment import SegmentEndpoints
 from hubtrail.ingest.tracking import TrackingEndpoints
 from hubtrail.runtime import Runtime
-from hubtrail.web import script
+from hubtrail.web import script, segment_browser
 
 # Each API module contributes one router; add new ones here.
 ROUTERS = [
@@ -42,6 +43,7 @@ ROUTERS = [
     association_batches.router,
     properties.router,
     events.router,
+    segment_browser.router,  # before script.router: /js/segment-hubspot.js is not a hub id
     script.router,
 ]
 
@@ -63,13 +65,13 @@ class HubtrailApp:
         )
         events, tracking = HubSpotEventsEndpoints(context), TrackingEndpoints(context)
         segment = SegmentEndpoints(context)
-        segment_paths = [*PATH_TYPES, "/v1/batch", "/v1/import"]
         self._fast_routes: dict[tuple[str, str], ASGIApp] = {
             ("POST", "/collect"): tracking.collect,
             ("OPTIONS", "/collect"): tracking.preflight,
             ("GET", "/__ptq.gif"): tracking.gif,
             ("GET", "/__ptbe.gif"): tracking.gif,
-            **{("POST", path): segment.call for path in segment_paths},
+            **{("POST", path): segment.call for path in SEGMENT_PATHS},
+            **{("OPTIONS", path): segment.preflight for path in SEGMENT_PATHS},
             ("GET", "/v1/event"): events.v1_event,
             ("HEAD", "/v1/event"): events.v1_event,
             ("POST", "/events/v3/send"): events.v3_send,

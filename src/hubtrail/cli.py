@@ -199,10 +199,10 @@ def portal_create(
 def portal_settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Give `command` one `--flag` per portal setting, documented from `core/portal_settings.py`.
 
-    Values stay strings (None when not given); the settings model parses them: `true`/`false`
-    for switches, digits for numbers, comma-separated items for lists (empty: none).
+    Switches are `--name/--no-name`; other values stay strings (None when not given) and the
+    settings model parses them: digits for numbers, comma-separated items for lists (empty: none).
     """
-    metavars = {"bool": "true|false", "int": "INTEGER", "list": "A,B,…", "str": "TEXT"}
+    metavars = {"int": "INTEGER", "list": "A,B,…", "str": "TEXT"}
     signature = inspect.signature(command)
     fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
     flags = [
@@ -211,12 +211,13 @@ def portal_settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
             inspect.Parameter.KEYWORD_ONLY,
             default=typer.Option(
                 None,
-                field.flag,
+                f"{field.flag}/--no-{field.flag[2:]}" if field.kind == "bool" else field.flag,
                 help=f"{field.description} (default {field.default!r})",
-                metavar=metavars[field.kind],
+                metavar=metavars.get(field.kind),
                 show_default=False,
             ),
-            annotation=Optional[str],  # noqa: UP045 (typer needs a typing.Optional object)
+            # typer needs typing.Optional objects here
+            annotation=Optional[bool] if field.kind == "bool" else Optional[str],  # noqa: UP045
         )
         for field in setting_fields()
     ]

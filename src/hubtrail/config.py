@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     commit_max_messages: int = Field(
         1000, ge=1, description="Group commit: most messages written in one inbox transaction."
     )
+    commit_max_waiting_messages: int = Field(
+        50_000,
+        ge=1,
+        description="Overload guard: when this many accepted messages already wait for the "
+        "inbox writer, ingestion answers 429 with Retry-After (clients back off and resend).",
+    )
     max_query_bytes: int = Field(
         8192, ge=256, description="Longest accepted query string on ingest endpoints (else 414)."
     )

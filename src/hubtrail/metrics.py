@@ -29,6 +29,11 @@ class Metrics:
             ["endpoint", "status"],
             registry=r,
         )
+        self.overloaded = Counter(
+            "hubtrail_requests_overloaded",
+            "Ingest requests answered 429 because too many messages waited for the inbox writer.",
+            registry=r,
+        )
         self.inbox_depth = Gauge(
             "hubtrail_inbox_depth", "Messages waiting to be processed.", registry=r
         )

@@ -42,6 +42,7 @@ class Runtime:
             self.metrics,
             window_ms=settings.commit_window_ms,
             max_messages=settings.commit_max_messages,
+            max_waiting_messages=settings.commit_max_waiting_messages,
             on_commit=self.processor.wakeup.set,
         )
         self.clock_ms = now_ms

@@ -155,6 +155,7 @@ class Hub:
     server: HubtrailServer
     hub_id: int
     api: httpx.Client
+    write_key: str
 
     @property
     def script_src(self) -> str:
@@ -223,25 +224,41 @@ def hub(server: HubtrailServer, request: pytest.FixtureRequest) -> Iterator[Hub]
         trust_env=False,
     )
     with api:
-        yield Hub(server, int(created["hub_id"]), api)
+        yield Hub(server, int(created["hub_id"]), api, created["write_key"])
 
 
 # --- the test site -----------------------------------------------------------------------------
 
 
 class SiteServer:
-    """Serves registered HTML pages by path, on any `*.test` host name, from one port."""
+    """Serves registered HTML pages by path, and files under registered folders (`files`: URL
+    prefix → folder), on any `*.test` host name, from one port."""
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
-        pages = self.pages
+        self.files: dict[str, Path] = {}
+        pages, files = self.pages, self.files
+
+        def find_file(path: str) -> Path | None:
+            for prefix, folder in files.items():
+                name = path.removeprefix(prefix)
+                if path.startswith(prefix) and "/" not in name and (folder / name).is_file():
+                    return folder / name
+            return None
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                page = pages.get(urlsplit(self.path).path)
-                body = (page or "not found").encode()
+                path = urlsplit(self.path).path
+                found = find_file(path)
+                if found is not None:
+                    self._answer(found.read_bytes(), "application/javascript; charset=utf-8")
+                    return
+                page = pages.get(path)
+                self._answer((page or "not found").encode(), "text/html; charset=utf-8", page)
+
+            def _answer(self, body: bytes, content_type: str, page: object = True) -> None:
                 self.send_response(200 if page is not None else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()

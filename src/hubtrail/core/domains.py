@@ -30,3 +30,12 @@ def normalize_domain(domain: str) -> str | None:
     if not text or "." not in text or " " in text:
         return None
     return text
+
+
+def origin_allowed(origin: str, allowed: list[str]) -> bool:
+    """Whether an Origin (or Referer) URL's host is one of `allowed` or a subdomain of one."""
+    try:
+        host = (urlsplit(origin).hostname or "").lower()
+    except ValueError:
+        return False
+    return any(host == domain or host.endswith("." + domain) for domain in allowed)

@@ -60,6 +60,13 @@ class AuthenticationError(HubtrailError):
         )
 
 
+class ForbiddenOriginError(HubtrailError):
+    """A browser request from a site the portal does not list in `allowed_site_domains`."""
+
+    status = 403
+    category = "FORBIDDEN"
+
+
 class NotFoundError(HubtrailError):
     status = 404
     category = "OBJECT_NOT_FOUND"
@@ -85,6 +92,19 @@ class UnavailableError(HubtrailError):
 
     status = 503
     category = "SERVICE_UNAVAILABLE"
+
+
+class OverloadedError(HubtrailError):
+    """Too much is waiting to be committed: the client should back off and send again later."""
+
+    status = 429
+    category = "RATE_LIMITS"
+
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
+        super().__init__(
+            message,
+            headers={"Retry-After": str(retry_after_s), "X-RateLimit-Reset": str(retry_after_s)},
+        )
 
 
 def hubspot_error_body(error: HubtrailError, correlation_id: str) -> dict[str, Any]:

@@ -92,6 +92,9 @@ class Message:
     traits: dict[str, Any] = field(default_factory=dict)
     group_id: str | None = None
     previous_id: str | None = None
+    # Segment's browser library in device mode: hubtrail's HubSpot plugin delivered this same
+    # call through the tracking code, so this copy is kept on the inbox but not applied.
+    device_mode_copy: bool = False
 
     def partition(self) -> int:
         """The inbox partition: one visitor's (or email's) messages share one, so keep order."""

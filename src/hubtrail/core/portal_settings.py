@@ -35,6 +35,13 @@ class ConsentMode(StrEnum):
     OPT_IN = "opt_in"
 
 
+class SegmentMode(StrEnum):
+    """How Segment's browser library reaches hubtrail, as Segment's connection modes."""
+
+    CLOUD = "cloud"
+    DEVICE = "device"
+
+
 class PortalSettings(BaseModel):
     """One portal's settings; each field's description is its documentation (CLI, README)."""
 
@@ -85,6 +92,18 @@ class PortalSettings(BaseModel):
         False,
         description="Segment traits that are not properties become new string properties "
         "(off: they are dropped, each drop recorded with its reason).",
+    )
+    segment_mode: SegmentMode = Field(
+        SegmentMode.CLOUD,
+        description="Segment's browser library: cloud (it sends every call to hubtrail's /v1) "
+        "or device (its settings also load hubtrail's HubSpot plugin, which sends page views, "
+        "identifies and events through the tracking code; the library's own copy of those is "
+        "then kept but not applied, so nothing counts twice).",
+    )
+    load_forms_sdk: bool = Field(
+        False,
+        description="Device mode: the HubSpot plugin also loads hubtrail's forms script "
+        "(hbspt.forms) before analytics.js reports ready.",
     )
     max_visitors_per_contact: int = Field(
         50,

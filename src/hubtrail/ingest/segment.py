@@ -1,16 +1,30 @@
-"""Segment's HTTP Tracking API: `/v1/identify|track|page|screen|group|alias|batch|import`.
+"""Segment's HTTP Tracking API: `/v1/identify|track|page|screen|group|alias|batch|import`, and
+the short paths Segment's browser library posts to: `/v1/i|t|p|s|g|a` and `/v1/b` (a batch).
 
 Auth is the portal's write key (HTTP Basic user, or `writeKey` in the body). A message is at most
 32 KB and a batch at most 500 KB; a batch is accepted whole or not at all. Success is
-`200 {"success": true}` once committed; errors are `{"success": false, "code", "message"}`.
-Timestamps are corrected for client clock skew as Segment does:
-`timestamp = receivedAt - (sentAt - originalTimestamp)`.
+`200 {"success": true}` once committed; errors are `{"success": false, "code", "message"}`, and
+`429` with `Retry-After` asks the client to back off. Timestamps are corrected for client clock
+skew as Segment does: `timestamp = receivedAt - (sentAt - originalTimestamp)`.
+
+Browsers: every answer to a request with an `Origin` carries CORS headers, so the library can read
+errors too; preflights are answered for any origin (they carry no write key), and the request
+itself is refused with `403` when the portal lists `allowed_site_domains` and the origin is not
+one of them.
+
+Device mode (the portal's `segment_mode`): the library loads hubtrail's HubSpot plugin, which
+sends page views, identifies that carry an email, and events through the tracking code. The
+library's own copy of those calls is then marked `device_mode_copy` and not applied, unless the
+call did not reach the plugin (`integrations` turned it off, or the plugin failed to load and
+the library says so in `_metadata.failedInitializations`). `group` and `alias`, which the plugin
+does not carry, always apply from the library's copy.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -19,9 +33,16 @@ from urllib.parse import urlencode
 import orjson
 
 from hubtrail.core.credentials import CredentialKind
-from hubtrail.core.errors import AuthenticationError, HubtrailError, ValidationError
+from hubtrail.core.domains import origin_allowed
+from hubtrail.core.errors import (
+    AuthenticationError,
+    ForbiddenOriginError,
+    HubtrailError,
+    ValidationError,
+)
 from hubtrail.core.messages import Kind, Message, PageView, Source, new_message_id
 from hubtrail.core.plain_text import without_nul
+from hubtrail.core.portal_settings import SegmentMode
 from hubtrail.core.properties import parse_instant_ms
 from hubtrail.ingest.asgi import Receive, Scope, Send, header, read_body, respond
 from hubtrail.ingest.context import IngestContext
@@ -46,6 +67,12 @@ _UTM = {  # Segment's context.campaign keys → the UTM parameters attribution r
     "content": "utm_content",
 }
 _SHORT = {"i": "identify", "t": "track", "p": "page", "s": "screen", "g": "group", "a": "alias"}
+BATCH_PATHS = ("/v1/batch", "/v1/import", "/v1/b")
+PATHS = [*PATH_TYPES, *(f"/v1/{letter}" for letter in _SHORT), *BATCH_PATHS]
+"""Every path Segment's libraries post to."""
+BROWSER_LIBRARY = "analytics.js"  # context.library.name of analytics.js and analytics-next
+DEVICE_MODE_PLUGIN = "HubSpot"  # the plugin's creationName in the project settings document
+_EMAIL_LIKE = re.compile(r".+@.+\..+")
 
 
 class SegmentError(HubtrailError):
@@ -105,10 +132,42 @@ def _page(message: Mapping[str, Any], properties: Mapping[str, Any]) -> PageView
     )
 
 
+def delivered_by_plugin(message: Mapping[str, Any], kind_name: str) -> bool:
+    """In device mode: whether hubtrail's HubSpot plugin also sent this call (through the
+    tracking code), as analytics.js calls it: a page, a track, or an identify with an email."""
+    if kind_name not in ("page", "track", "identify"):
+        return False
+    library = _dict(message, "context").get("library")
+    if not isinstance(library, dict) or library.get("name") != BROWSER_LIBRARY:
+        return False
+    integrations = message.get("integrations")
+    if isinstance(integrations, dict):
+        enabled = integrations.get(DEVICE_MODE_PLUGIN)
+        if enabled is False or (integrations.get("All") is False and not enabled):
+            return False
+    metadata = message.get("_metadata")
+    if isinstance(metadata, dict):
+        failed = metadata.get("failedInitializations")
+        if isinstance(failed, list) and DEVICE_MODE_PLUGIN in failed:
+            return False
+    if kind_name != "identify":
+        return True
+    traits = message.get("traits")
+    emails = [v for k, v in traits.items() if k.lower() == "email"] if traits else []
+    return any(emails) or bool(_EMAIL_LIKE.match(str(message.get("userId") or "")))
+
+
 def parse_message(
-    message: object, portal_id: int, received_at_ms: int, kind_name: str | None = None
+    message: object,
+    portal_id: int,
+    received_at_ms: int,
+    kind_name: str | None = None,
+    *,
+    device_mode: bool = False,
 ) -> Message:
-    """One Segment message as a canonical message; `SegmentError` (400) when it is unusable."""
+    """One Segment message as a canonical message; `SegmentError` (400) when it is unusable.
+
+    With `device_mode`, a copy the HubSpot plugin also delivered is marked, not applied."""
     if not isinstance(message, dict):
         raise SegmentError(400, "invalid_request", "a message must be a JSON object")
     kind_name = kind_name or str(message.get("type") or "")
@@ -156,11 +215,17 @@ def parse_message(
         traits=traits,
         group_id=group_id,
         previous_id=previous_id,
+        device_mode_copy=device_mode and delivered_by_plugin(message, kind_name),
     )
 
 
 def parse_batch(
-    body: Mapping[str, Any], portal_id: int, received_at_ms: int, body_bytes: int = 0
+    body: Mapping[str, Any],
+    portal_id: int,
+    received_at_ms: int,
+    body_bytes: int = 0,
+    *,
+    device_mode: bool = False,
 ) -> list[Message]:
     """`{"batch": [...], "context"?, "sentAt"?}`: every message valid, or a 400.
 
@@ -182,7 +247,7 @@ def parse_batch(
         if body.get("sentAt") and "sentAt" not in item:  # libraries stamp the request once
             item = {**item, "sentAt": body["sentAt"]}
         try:
-            messages.append(parse_message(item, portal_id, received_at_ms))
+            messages.append(parse_message(item, portal_id, received_at_ms, device_mode=device_mode))
         except SegmentError as error:
             raise SegmentError(
                 error.status, error.code, f"batch[{index}]: {error.message}"
@@ -198,17 +263,23 @@ class SegmentEndpoints:
 
     async def call(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        batch = path in ("/v1/batch", "/v1/import", "/v1/b")
+        batch = path in BATCH_PATHS
         kind = PATH_TYPES.get(path) or _SHORT.get(path.rsplit("/", 1)[-1])
+        origin = (header(scope, b"origin") or b"").decode("latin-1")
         try:
             raw = await read_body(scope, receive, MAX_BATCH_BYTES if batch else MAX_MESSAGE_BYTES)
             body = _json(raw)
             portal_id = await self._authenticate(scope, body)
+            settings = await self._ctx.directory.settings(portal_id)
+            allowed = settings.allowed_site_domains if settings else []
+            if origin and allowed and not origin_allowed(origin, allowed):
+                raise ForbiddenOriginError(f"site {origin} is not allowed for this portal")
+            device_mode = settings is not None and settings.segment_mode is SegmentMode.DEVICE
             now = self._ctx.clock_ms()
             messages = (
-                parse_batch(body, portal_id, now, len(raw))
+                parse_batch(body, portal_id, now, len(raw), device_mode=device_mode)
                 if batch
-                else [parse_message(body, portal_id, now, kind)]
+                else [parse_message(body, portal_id, now, kind, device_mode=device_mode)]
             )
             await self._ctx.committer.submit(messages)
         except HubtrailError as error:
@@ -216,10 +287,24 @@ class SegmentEndpoints:
             code = getattr(error, "code", None) or _CODES.get(error.status, "invalid_request")
             self._ctx.metrics.rejected.labels(path, str(status)).inc()
             body_out = {"success": False, "code": code, "message": error.message}
-            await respond(send, status, orjson.dumps(body_out), b"application/json")
+            headers = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+            await respond(
+                send, status, orjson.dumps(body_out), b"application/json", _cors(origin) + headers
+            )
             return
         self._ctx.metrics.received.labels(Source.SEGMENT.value).inc(len(messages))
-        await respond(send, 200, b'{"success":true}', b"application/json")
+        await respond(send, 200, b'{"success":true}', b"application/json", _cors(origin))
+
+    async def preflight(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """CORS preflight: the library sends `Authorization` and `X-Retry-Count` headers."""
+        origin = (header(scope, b"origin") or b"").decode("latin-1")
+        headers = [
+            *_cors(origin),
+            (b"access-control-allow-methods", b"POST, OPTIONS"),
+            (b"access-control-allow-headers", b"authorization, content-type, x-retry-count"),
+            (b"access-control-max-age", b"86400"),
+        ]
+        await respond(send, 204, headers=headers)
 
     async def _authenticate(self, scope: Scope, body: Mapping[str, Any]) -> int:
         key = _basic_user((header(scope, b"authorization") or b"").decode("latin-1"))
@@ -232,7 +317,26 @@ class SegmentEndpoints:
         return portal_id
 
 
-_CODES = {400: "invalid_request", 401: "unauthorized", 413: "payload_too_large", 503: "unavailable"}
+def _cors(origin: str) -> list[tuple[bytes, bytes]]:
+    """CORS headers for a browser's request (none without an `Origin`): the origin is echoed,
+    and `Retry-After` is exposed so the library can honour it."""
+    if not origin:
+        return []
+    return [
+        (b"access-control-allow-origin", origin.encode("latin-1", "replace")),
+        (b"access-control-expose-headers", b"Retry-After, X-RateLimit-Reset"),
+        (b"vary", b"Origin"),
+    ]
+
+
+_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden_origin",
+    413: "payload_too_large",
+    429: "rate_limited",
+    503: "unavailable",
+}
 
 
 def _basic_user(authorization: str) -> str | None:

@@ -14,12 +14,18 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import orjson
 from crawlerdetect import CrawlerDetect
 
-from hubtrail.core.errors import HubtrailError, NotFoundError, ValidationError
+from hubtrail.core.domains import origin_allowed
+from hubtrail.core.errors import (
+    ForbiddenOriginError,
+    HubtrailError,
+    NotFoundError,
+    ValidationError,
+)
 from hubtrail.core.messages import Kind, Message, PageView, Source, new_message_id
 from hubtrail.core.plain_text import is_ascii_digits, without_nul
 from hubtrail.ingest.asgi import Receive, Scope, Send, header, query_pairs, read_body, respond
@@ -30,11 +36,6 @@ KINDS = {"pv": Kind.PAGE, "1": Kind.PAGE, "ev": Kind.TRACK, "le": Kind.TRACK}
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 MAX_TEXT_CHARS = 2048
 _crawlers = CrawlerDetect()
-
-
-class ForbiddenOriginError(HubtrailError):
-    status = 403
-    category = "FORBIDDEN"
 
 
 @lru_cache(maxsize=4096)
@@ -193,20 +194,11 @@ class TrackingEndpoints:
             raise NotFoundError(f"no portal has hub id {message.portal_id}")
         settings = await self._ctx.directory.settings(message.portal_id)
         allowed = settings.allowed_site_domains if settings else []
-        if allowed and not _origin_allowed(origin, allowed):
+        if allowed and not origin_allowed(origin, allowed):
             site = origin or "(unknown)"
             raise ForbiddenOriginError(f"site {site} is not allowed for this portal")
         await self._ctx.committer.submit([message])
         self._ctx.metrics.received.labels(Source.TRACKING_CODE.value).inc()
-
-
-def _origin_allowed(origin: str, allowed: list[str]) -> bool:
-    """True when the Origin (or Referer) host is a listed domain or one of its subdomains."""
-    try:
-        host = (urlsplit(origin).hostname or "").lower()
-    except ValueError:
-        return False
-    return any(host == domain or host.endswith("." + domain) for domain in allowed)
 
 
 def _cors(origin: str) -> list[tuple[bytes, bytes]]:

@@ -28,6 +28,16 @@ EVENT_COMPLETIONS = "hs_analytics_num_event_completions"
 
 async def apply_message(batch: Batch, message: Message) -> Outcome:
     """Apply one message and say what happened. Raises only on store failures."""
+    if message.device_mode_copy:
+        outcome = Outcome()
+        outcome.note(
+            "DEVICE_MODE_COPY",
+            "type",
+            f"Segment device mode: the HubSpot plugin sent this {message.kind.value} through the "
+            "tracking code, where it was applied; this copy from analytics.js is kept, not "
+            "applied, so it does not count twice",
+        )
+        return outcome
     if message.kind is Kind.GROUP:
         return await apply_group(batch, message)
     if message.kind is Kind.ALIAS:

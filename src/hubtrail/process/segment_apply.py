@@ -171,6 +171,11 @@ async def apply_alias(batch: Batch, message: Message) -> Outcome:
     portal = message.portal_id
     assert message.previous_id is not None
     assert message.external_id is not None
+    if message.previous_id == message.external_id:
+        # analytics.js stamps the current userId on every call, so alias(U) after identify(U)
+        # arrives as {userId: U, previousId: U}: nothing to join.
+        outcome.note("SELF_ALIAS", "previousId", "previousId equals userId: nothing to alias")
+        return outcome
     previous = await batch.visitor(portal, message.previous_id)
     outcome.visitor_id = previous.id
     user = await contacts.find_by_external_id(batch.conn, portal, message.external_id)

@@ -2,7 +2,9 @@
 
 A request hands its messages to `submit` and waits; the writer task gathers what arrives within
 `window_ms` (or up to `max_messages`), writes it in one transaction and wakes every waiting
-request with the result. A request's messages always go into the same transaction, so a batch is
+request with the result. When `max_waiting_messages` already wait, a request is refused at once
+with a 429 (`OverloadedError`): the client backs off instead of piling onto a writer that cannot
+keep up. A request's messages always go into the same transaction, so a batch is
 committed whole or not at all. Nothing is held only in memory once `submit` has returned.
 """
 
@@ -13,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from hubtrail.core.errors import UnavailableError
+from hubtrail.core.errors import OverloadedError, UnavailableError
 from hubtrail.core.messages import Message
 from hubtrail.metrics import Metrics
 from hubtrail.store import inbox
@@ -34,6 +36,7 @@ class GroupCommitter:
         *,
         window_ms: float,
         max_messages: int,
+        max_waiting_messages: int = 50_000,
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
@@ -41,7 +44,9 @@ class GroupCommitter:
         self._window_s = window_ms / 1000
         self._max_messages = max_messages
         self._on_commit = on_commit
+        self._max_waiting_messages = max_waiting_messages
         self._waiting: list[_Waiter] = []
+        self._waiting_messages = 0
         self._arrived = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -53,8 +58,14 @@ class GroupCommitter:
         """Return once `messages` are committed; raise `UnavailableError` if they could not be."""
         if self._closing or self._task is None:
             raise UnavailableError("hubtrail is shutting down; retry shortly")
+        if self._waiting and self._waiting_messages + len(messages) > self._max_waiting_messages:
+            self._metrics.overloaded.inc()
+            raise OverloadedError(
+                f"{self._waiting_messages} messages are waiting to be stored; retry shortly"
+            )
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((messages, done))
+        self._waiting_messages += len(messages)
         self._arrived.set()
         await done
 
@@ -90,6 +101,7 @@ class GroupCommitter:
             taken += 1
             count += len(messages)
         group, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        self._waiting_messages -= count
         return group
 
     async def _commit(self, group: list[_Waiter]) -> None:

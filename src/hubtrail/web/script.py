@@ -38,21 +38,24 @@ def render(config_json: str) -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def collector_url(settings: Settings, request: Request) -> str:
-    """Where the script sends hits.
+def public_base(settings: Settings, request: Request) -> str:
+    """The origin browsers reach hubtrail at: `public_url`, else the URL this request came to.
 
-    `tracking_collector_url` wins (a reverse proxy serving the collector from the site's own
-    domain). Else `public_url` + `/collect`. Without `public_url`, `settings.base_url` would be
-    the listen address (`http://127.0.0.1:8080`), which a visitor's browser cannot reach, so the
-    URL this request reached hubtrail at is used instead: the browser that loaded the script from
-    there can send hits there too. Behind a TLS-terminating proxy that needs the proxy's
-    `X-Forwarded-Proto` trusted by uvicorn (`--forwarded-allow-ips`), or `public_url` set.
+    Without `public_url`, `settings.base_url` would be the listen address
+    (`http://127.0.0.1:8080`), which a visitor's browser cannot reach, so the URL this request
+    reached hubtrail at is used instead: the browser that loaded a script from there can send
+    hits there too. Behind a TLS-terminating proxy that needs the proxy's `X-Forwarded-Proto`
+    trusted by uvicorn (`--forwarded-allow-ips`), or `public_url` set.
     """
-    if settings.tracking_collector_url:
-        return settings.tracking_collector_url
     if settings.public_url:
-        return settings.base_url + "/collect"
-    return str(request.base_url).rstrip("/") + "/collect"
+        return settings.base_url
+    return str(request.base_url).rstrip("/")
+
+
+def collector_url(settings: Settings, request: Request) -> str:
+    """Where the script sends hits: `tracking_collector_url` (a reverse proxy serving the
+    collector from the site's own domain), else hubtrail's own `/collect`."""
+    return settings.tracking_collector_url or public_base(settings, request) + "/collect"
 
 
 def script_config(hub_id: int, portal: PortalSettings, collector: str) -> str:

@@ -494,6 +494,17 @@
     };
   }
 
+  function eventWithProperties(name, properties) {
+    var rest = {};
+    eachOwn(properties, function (key, value) {
+      if (key !== "id" && key !== "value") {
+        rest[key] = value;
+      }
+    });
+    var id = properties.id != null && properties.id !== "" ? properties.id : name;
+    return {id: id, value: properties.value, properties: rest};
+  }
+
   var commands = {
     identify: function (properties) {
       if (!isObject(properties)) {
@@ -513,13 +524,22 @@
       }
       state.path = path.charAt(0) === "/" ? path : "/" + path;
     },
-    trackEvent: function (event) {
+    // ['trackEvent', {id, value}] as HubSpot documents it, or ['trackEvent', name, properties]
+    // as Segment's HubSpot integration pushes it (its other properties travel with the event).
+    trackEvent: function (event, properties) {
+      if (typeof event === "string" && isObject(properties)) {
+        event = eventWithProperties(event, properties);
+      }
       var id = isObject(event) ? (event.id != null ? event.id : event.name) : null;
       if (id == null || id === "") {
         return warn("trackEvent needs {id: 'event id or name', value: 10}");
       }
       var value = Number(event.value);
-      track("le", {n: String(id), v: event.value != null && isFinite(value) ? value : undefined});
+      track("le", {
+        n: String(id),
+        v: event.value != null && isFinite(value) ? value : undefined,
+        p: event.properties
+      });
     },
     trackCustomBehavioralEvent: function (event) {
       if (!isObject(event) || typeof event.name !== "string" || !event.name) {

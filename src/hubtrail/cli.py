@@ -20,6 +20,7 @@ from pydantic import ValidationError as SettingsError
 from rich.console import Console
 from rich.progress import Progress
 
+from hubtrail.cli_deliveries import deliveries_app, destination_app
 from hubtrail.config import Settings, describe_settings
 from hubtrail.core.credentials import CredentialKind
 from hubtrail.core.errors import HubtrailError
@@ -36,6 +37,8 @@ db_app = typer.Typer(help="Database schema.")
 app.add_typer(portal_app, name="portal")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+app.add_typer(destination_app, name="destination")
+app.add_typer(deliveries_app, name="deliveries")
 stderr = Console(stderr=True)
 
 
@@ -111,10 +114,13 @@ def serve(
 @app.command("worker")
 @settings_options
 def worker(
-    once: bool = typer.Option(False, "--once", help="Apply what is in the inbox now, then exit."),
+    once: bool = typer.Option(
+        False, "--once", help="Apply the inbox and send what is due now, then exit."
+    ),
     **flags: Any,
 ) -> None:
-    """Run the processor alone (beside `serve --`, or as extra workers on PostgreSQL)."""
+    """Run the processor and the forwarder alone (beside `serve`, or as extra workers on
+    PostgreSQL; `HUBTRAIL_FORWARD_IN_SERVER=false` leaves forwarding to workers)."""
     from hubtrail.runtime import Runtime
 
     settings = build_settings(flags)
@@ -125,10 +131,13 @@ def worker(
         await upgrade(runtime.db)
         try:
             if once:
-                return await runtime.processor.drain()
-            await runtime.processor.run()
+                applied = await runtime.processor.drain()
+                await runtime.forward_once()
+                return applied
+            await runtime.run_workers()
             return 0
         finally:
+            await runtime.close_workers()
             await runtime.db.close()
 
     applied = asyncio.run(run())

@@ -98,6 +98,47 @@ class Settings(BaseSettings):
     process_poll_ms: float = Field(
         250.0, ge=1, description="How often an idle processor looks for new inbox messages."
     )
+    forward_in_server: bool = Field(
+        True,
+        description="Run the forwarder (delivery to destinations) inside `hubtrail serve`; set it "
+        "to false when `hubtrail worker` processes forward.",
+    )
+    forward_max_attempts: int = Field(
+        10, ge=1, description="Attempts before a change that keeps failing is dead-lettered."
+    )
+    forward_max_age_s: float = Field(
+        259_200.0,
+        gt=0,
+        description="Age (seconds since it was queued) after which an undelivered change is "
+        "dead-lettered, whatever its attempts (3 days).",
+    )
+    forward_linger_ms: float = Field(
+        1000.0,
+        ge=0,
+        description="How long a part-filled batch waits for more changes before it is sent "
+        "(fewer calls, each carrying more).",
+    )
+    forward_poll_ms: float = Field(
+        500.0, gt=0, description="How often an idle forwarder looks for changes to send."
+    )
+    forward_timeout_s: float = Field(
+        30.0, gt=0, description="Timeout of one call to a destination."
+    )
+    forward_lease_s: float = Field(
+        30.0,
+        gt=0,
+        description="How long a worker holds a destination without renewing it; after a crash "
+        "another worker takes over once it expires.",
+    )
+    forward_retry_base_ms: int = Field(
+        1000, ge=1, description="First retry delay; it doubles per attempt, with jitter."
+    )
+    forward_retry_cap_ms: int = Field(
+        600_000, ge=1, description="Longest retry delay (10 minutes)."
+    )
+    forward_scan_rows: int = Field(
+        2000, ge=100, description="Due outbox rows a forwarder cycle looks at to pick a batch."
+    )
     portal_cache_ttl_s: float = Field(
         5.0, ge=0, description="How long portal settings and credentials are cached in memory."
     )

@@ -34,6 +34,34 @@ class Metrics:
             "Ingest requests answered 429 because too many messages waited for the inbox writer.",
             registry=r,
         )
+        per_destination = ["destination"]
+        self.forward_queued = Gauge(
+            "hubtrail_forward_queued", "Changes due to be sent.", per_destination, registry=r
+        )
+        self.forward_sent = Counter(
+            "hubtrail_forward_sent", "Changes delivered.", per_destination, registry=r
+        )
+        self.forward_retried = Counter(
+            "hubtrail_forward_retried", "Changes put back to retry.", per_destination, registry=r
+        )
+        self.forward_dead = Counter(
+            "hubtrail_forward_dead", "Changes dead-lettered.", per_destination, registry=r
+        )
+        self.forward_calls = Counter(
+            "hubtrail_forward_calls", "Calls made to the target.", per_destination, registry=r
+        )
+        self.forward_throttled = Counter(
+            "hubtrail_forward_throttled",
+            "429 answers from the target.",
+            per_destination,
+            registry=r,
+        )
+        self.forward_budget_left = Gauge(
+            "hubtrail_forward_budget_left",
+            "Calls left in today's budget.",
+            per_destination,
+            registry=r,
+        )
         self.inbox_depth = Gauge(
             "hubtrail_inbox_depth", "Messages waiting to be processed.", registry=r
         )

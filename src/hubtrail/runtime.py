@@ -1,8 +1,8 @@
 """The running parts of one hubtrail process, built from `Settings` and started together.
 
-`Runtime` owns the database, the inbox writer, the processor, the portal directory and the
-in-memory counts of the API's rate-limit emulation. The HTTP app (`app.py`), the worker command
-and the tests all build one; nothing is module-global.
+`Runtime` owns the database, the inbox writer, the processor, the forwarder, the portal
+directory and the in-memory counts of the API's rate-limit emulation. The HTTP app (`app.py`),
+the worker command and the tests all build one; nothing is module-global.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import logging
 
 from hubtrail.config import Settings
 from hubtrail.core.ratelimit import RateLimiter
+from hubtrail.forward.engine import Forwarder
 from hubtrail.metrics import Metrics
 from hubtrail.process.processor import Processor, now_ms
-from hubtrail.store import inbox
+from hubtrail.store import destinations, inbox
 from hubtrail.store.db import Database
 from hubtrail.store.directory import PortalDirectory
 from hubtrail.store.group_commit import GroupCommitter
@@ -25,7 +26,13 @@ log = logging.getLogger("hubtrail.runtime")
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, run_processor: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        run_processor: bool = True,
+        run_forwarder: bool | None = None,
+    ) -> None:
         self.settings = settings
         self.metrics = Metrics()
         self.db = Database(settings)
@@ -48,8 +55,14 @@ class Runtime:
         self.clock_ms = now_ms
         # Per access token, per process; tests replace its `clock_ms`.
         self.rate_limiter = RateLimiter(now_ms)
+        self.forwarder = Forwarder(self.db, settings, self.metrics, clock_ms=now_ms)
         self._run_processor = run_processor
+        self._run_forwarder = (
+            run_processor and settings.forward_in_server if run_forwarder is None else run_forwarder
+        )
         self._processor_task: asyncio.Task[None] | None = None
+        self._forwarder_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         """Migrate the schema, then start the inbox writer and (unless disabled) the processor."""
@@ -57,11 +70,20 @@ class Runtime:
         self.committer.start()
         if self._run_processor:
             self._processor_task = asyncio.create_task(self.processor.run(), name="processor")
+        if self._run_forwarder:
+            self._forwarder_task = asyncio.create_task(
+                self.forwarder.run(self._stopping), name="forwarder"
+            )
         log.info("hubtrail started on %s", self.db.url.render_as_string(hide_password=True))
 
     async def stop(self) -> None:
         """Commit what requests are waiting on, stop the processor, close the database."""
         await self.committer.stop()
+        self._stopping.set()
+        if self._forwarder_task is not None:
+            await self._forwarder_task
+            self._forwarder_task = None
+        await self.forwarder.close()
         if self._processor_task is not None:
             self._processor_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -71,3 +93,16 @@ class Runtime:
 
     async def refresh_inbox_depth(self) -> None:
         self.metrics.inbox_depth.set(await self.db.read(inbox.pending_count))
+
+    async def run_workers(self) -> None:
+        """The processor and the forwarder, until cancelled (`hubtrail worker`)."""
+        await asyncio.gather(self.processor.run(), self.forwarder.run(self._stopping))
+
+    async def forward_once(self) -> None:
+        """Send what is due now to every destination (`hubtrail worker --once`)."""
+        for destination in await self.db.read(destinations.all_destinations):
+            await self.forwarder.drain(destination.id)
+
+    async def close_workers(self) -> None:
+        self._stopping.set()
+        await self.forwarder.close()

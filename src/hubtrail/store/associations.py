@@ -44,6 +44,10 @@ async def add(
     ]
     await conn.execute(insert_ignoring(conn, associations, _KEY), rows)
     await _refresh_derived(batch, portal_id, kind, from_id, to_id)
+    if kind.from_type is ObjectType.CONTACT and kind.to_type is ObjectType.COMPANY:
+        batch.note_association(portal_id, from_id, to_id)
+    elif kind.from_type is ObjectType.COMPANY and kind.to_type is ObjectType.CONTACT:
+        batch.note_association(portal_id, to_id, from_id)
 
 
 def _row(

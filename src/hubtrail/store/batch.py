@@ -4,6 +4,10 @@ A batch applies hundreds of messages that mostly touch the same few definitions,
 contacts. `Batch` reads each of those once, keeps what the batch itself changed, buffers event
 occurrences and contact touches, and writes them together in `flush`. The processor holds the only
 writer (SQLite) or the partitions' locks (PostgreSQL), so nothing it caches can change underneath.
+
+It also notes what a destination would want sent (a contact or company whose sendable
+properties changed, an association, an event, a page view) and queues it on the outbox in
+`flush`, in the same transaction as the change itself: nothing changes without being queued.
 """
 
 from __future__ import annotations
@@ -14,10 +18,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubtrail.core.delivery import is_sendable_property
 from hubtrail.core.messages import Source
 from hubtrail.core.portal_settings import PortalSettings
 from hubtrail.core.properties import ObjectType, PropertyDefinition
-from hubtrail.store import contacts, events, objects, page_views, portals, properties
+from hubtrail.store import (
+    contacts,
+    destinations,
+    events,
+    objects,
+    outbox,
+    page_views,
+    portals,
+    properties,
+)
 from hubtrail.store.contacts import Contact, Visitor
 from hubtrail.store.events import EventDefinition
 
@@ -43,6 +57,7 @@ class Batch:
         self._analytics_due: set[tuple[int, int]] = set()
         self._settings: dict[int, PortalSettings] = {}
         self._touched: set[tuple[ObjectType, int]] = set()
+        self._to_forward = ForwardNotes()
 
     # --- definitions ---------------------------------------------------------------------
 
@@ -94,6 +109,8 @@ class Batch:
         await self._flush_activity()
         await contacts.link_visitor(self.conn, portal_id, visitor, contact_id, self.at_ms)
         self._analytics_due.add((portal_id, contact_id))
+        if not is_usertoken(visitor.visitor_key):  # sent without a utk, its history waited
+            self._to_forward.linked_visitors.add((portal_id, visitor.id))
         linked = replace(visitor, contact_id=contact_id)
         self._visitors[(portal_id, visitor.visitor_key)] = linked
         return linked
@@ -125,6 +142,8 @@ class Batch:
             self.conn, portal_id, email, self.at_ms
         )
         self._contacts_by_email[key] = contact
+        if created:
+            self._to_forward.objects.add((portal_id, ObjectType.CONTACT, contact.id))
         return contact, created
 
     async def set_external_id(self, portal_id: int, contact: Contact, external_id: str) -> None:
@@ -189,7 +208,13 @@ class Batch:
         current.update(changed)
         if changed:
             self._touched.add((object_type, object_id))
+            if any(is_sendable_property(name, definitions.get(name)) for name in changed):
+                self._to_forward.objects.add((portal_id, object_type, object_id))
         return list(changed)
+
+    def note_association(self, portal_id: int, contact_id: int, company_id: int) -> None:
+        """A contact ↔ company association was added: destinations may want it."""
+        self._to_forward.associations.add((portal_id, contact_id, company_id))
 
     # --- buffered writes -----------------------------------------------------------------
 
@@ -210,7 +235,11 @@ class Batch:
     async def _flush_activity(self) -> None:
         await events.add_occurrences(self.conn, self._occurrences)
         await page_views.add(self.conn, self._page_views)
+        self._to_forward.note_activity(self._occurrences, self._page_views, self._visitor_keys())
         self._occurrences, self._page_views = [], []
+
+    def _visitor_keys(self) -> dict[int, str]:
+        return {visitor.id: visitor.visitor_key for visitor in self._visitors.values()}
 
     async def flush(self) -> None:
         """Write what the batch buffered; call once, before its transaction commits."""
@@ -222,3 +251,89 @@ class Batch:
             ids = sorted(i for t, i in self._touched if t is object_type)
             await objects.touch(self.conn, object_type, ids, self.at_ms)
         self._touched.clear()
+        await self._queue_forwarding()
+
+    async def _queue_forwarding(self) -> None:
+        """Put what changed on each interested destination's outbox."""
+        notes, self._to_forward = self._to_forward, ForwardNotes()
+        entries: list[outbox.Entry] = []
+        for portal_id in sorted(notes.portals()):
+            wanted = await destinations.all_destinations(self.conn, portal_id)
+            if not wanted:
+                continue
+            linked = [v for p, v in notes.linked_visitors if p == portal_id]
+            history = await outbox.visitor_history(self.conn, portal_id, linked)
+            for destination in wanted:
+                entries.extend(notes.entries(destination, history))
+        await outbox.enqueue(self.conn, entries, self.at_ms)
+
+
+def is_usertoken(visitor_key: str) -> bool:
+    """A HubSpot usertoken (`hubspotutk`): HubSpot itself can tie events sent with it."""
+    return len(visitor_key) == 32 and all(c in "0123456789abcdef" for c in visitor_key)
+
+
+class ForwardNotes:
+    """What one batch changed that destinations may want, until `flush` queues it."""
+
+    def __init__(self) -> None:
+        self.objects: set[tuple[int, ObjectType, int]] = set()
+        self.associations: set[tuple[int, int, int]] = set()
+        self.activity: set[tuple[int, outbox.Kind, str]] = set()
+        self.linked_visitors: set[tuple[int, int]] = set()
+
+    def portals(self) -> set[int]:
+        return (
+            {p for p, _, _ in self.objects}
+            | {p for p, _, _ in self.associations}
+            | {p for p, _, _ in self.activity}
+            | {p for p, _ in self.linked_visitors}
+        )
+
+    def note_activity(
+        self,
+        occurrences: list[dict[str, Any]],
+        views: list[dict[str, Any]],
+        visitor_keys: Mapping[int, str],
+    ) -> None:
+        """Events and views a destination can tie to someone: a contact, or a usertoken."""
+        for kind, rows in ((outbox.Kind.EVENT, occurrences), (outbox.Kind.PAGEVIEW, views)):
+            for row in rows:
+                if row.get("is_bot"):
+                    continue
+                key = visitor_keys.get(row.get("visitor_id") or 0, "")
+                if row["contact_id"] is not None or is_usertoken(key):
+                    self.activity.add((row["portal_id"], kind, row["message_id"]))
+
+    def entries(
+        self, destination: destinations.Destination, history: list[tuple[outbox.Kind, str]]
+    ) -> list[outbox.Entry]:
+        portal, sends, d = destination.portal_id, destination.sends, destination.id
+        kinds = {
+            outbox.Kind.CONTACT: destinations.Sends.CONTACTS,
+            outbox.Kind.COMPANY: destinations.Sends.COMPANIES,
+            outbox.Kind.ASSOCIATION: destinations.Sends.ASSOCIATIONS,
+            outbox.Kind.EVENT: destinations.Sends.EVENTS,
+            outbox.Kind.PAGEVIEW: destinations.Sends.PAGEVIEWS,
+        }
+        found: list[tuple[outbox.Kind, str]] = []
+        for p, object_type, object_id in self.objects:
+            if p == portal:
+                kind = (
+                    outbox.Kind.CONTACT
+                    if object_type is ObjectType.CONTACT
+                    else outbox.Kind.COMPANY
+                )
+                found.append((kind, str(object_id)))
+        found += [
+            (outbox.Kind.ASSOCIATION, f"{contact}:{company}")
+            for p, contact, company in self.associations
+            if p == portal
+        ]
+        found += [(kind, key) for p, kind, key in self.activity if p == portal]
+        found += history
+        return [
+            outbox.Entry(d, portal, kind, key)
+            for kind, key in sorted(set(found))
+            if kinds[kind] in sends
+        ]

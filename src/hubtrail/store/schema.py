@@ -286,6 +286,7 @@ event_occurrences = Table(
     Index("ix_event_occurrences_contact", "portal_id", "contact_id", "occurred_at_ms"),
     Index("ix_event_occurrences_definition", "portal_id", "definition_id", "occurred_at_ms"),
     Index("ix_event_occurrences_visitor", "visitor_id"),
+    Index("ix_event_occurrences_message", "portal_id", "message_id"),
 )
 
 page_views = Table(
@@ -313,6 +314,7 @@ page_views = Table(
     Index("ix_page_views_contact", "portal_id", "contact_id", "occurred_at_ms"),
     Index("ix_page_views_visitor", "visitor_id"),
     Index("ix_page_views_portal_time", "portal_id", "occurred_at_ms"),
+    Index("ix_page_views_message", "portal_id", "message_id"),
 )
 
 associations = Table(
@@ -338,4 +340,72 @@ associations = Table(
         name="uq_associations_pair",
     ),
     Index("ix_associations_to", "portal_id", "to_type", "to_id"),
+)
+
+# --- forwarding (forward/): where changes go, what is still to send, and the target's ids -------
+
+destinations = Table(
+    "destinations",
+    metadata,
+    _id(),
+    _portal(),
+    Column("kind", String(20), nullable=False),  # "hubspot"
+    Column("base_url", Text, nullable=False),
+    Column("token", Text, nullable=False),  # sent to the target, so kept as given, not hashed
+    Column("rate_per_s", Float, nullable=False),
+    Column("daily_budget", Integer, nullable=False),
+    Column("send", String(200), nullable=False),  # comma-separated: contacts,companies,…
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("backfilled_at_ms", BigInteger),
+    # Delivery state, shared by every worker through this row.
+    Column("bucket_tokens", Float, nullable=False, server_default="1"),
+    Column("bucket_at_ms", BigInteger, nullable=False, server_default="0"),
+    Column("paused_until_ms", BigInteger, nullable=False, server_default="0"),
+    Column("pause_reason", Text, nullable=False, server_default=""),
+    Column("budget_day", Integer, nullable=False, server_default="0"),
+    Column("calls_today", Integer, nullable=False, server_default="0"),
+    Column("lease_owner", String(64), nullable=False, server_default=""),
+    Column("lease_until_ms", BigInteger, nullable=False, server_default="0"),
+    Column("sent_count", BigInteger, nullable=False, server_default="0"),
+    Column("retried_count", BigInteger, nullable=False, server_default="0"),
+    Column("calls_count", BigInteger, nullable=False, server_default="0"),
+    Column("throttled_count", BigInteger, nullable=False, server_default="0"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _id(),
+    Column("destination_id", BigInteger, ForeignKey("destinations.id"), nullable=False),
+    _portal(),
+    Column("kind", String(20), nullable=False),  # contact, company, association, event, pageview
+    Column("object_key", String(200), nullable=False),
+    Column("status", String(10), nullable=False),  # pending, inflight, dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_batch", Integer, nullable=False, server_default="0"),  # 0: the kind's size
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("next_attempt_at_ms", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("dead_at_ms", BigInteger),
+    Index("ix_outbox_due", "destination_id", "status", "next_attempt_at_ms"),
+    # One pending row per object: further changes before it is sent coalesce into it.
+    Index(
+        "uq_outbox_pending",
+        "destination_id",
+        "kind",
+        "object_key",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+destination_ids = Table(
+    "destination_ids",
+    metadata,
+    Column("destination_id", BigInteger, ForeignKey("destinations.id"), primary_key=True),
+    Column("object_type", String(20), primary_key=True),  # contact, company, event_definition
+    Column("local_key", String(200), primary_key=True),
+    Column("remote_id", Text, nullable=False),
+    Column("detail", Text, nullable=False, server_default="{}"),
 )

@@ -1,0 +1,1 @@
+"""Forwarding to HubSpot (or any HubSpot-compatible target): wire format, senders, engine."""

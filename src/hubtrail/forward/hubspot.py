@@ -1,0 +1,301 @@
+"""HubSpot's API as a destination: every request hubtrail sends and how it reads the answers.
+
+Pure: each function builds one `Call` (method, path, JSON body) or reads one answer; the engine
+(`forward/engine.py`) sends them. The endpoints and limits:
+
+- contacts: `POST /crm/v3/objects/contacts/batch/upsert`, keyed by email, ≤ 100 inputs;
+- companies: `POST /crm/v3/objects/companies/search` by domain (IN, ≤ 100 values), then
+  `…/companies/batch/create` (each input with an `objectWriteTraceId`, so a 207 names the failed
+  ones) and `…/companies/batch/update` by the target's ids, ≤ 100 each;
+- contacts without a known target id: `POST /crm/v3/objects/contacts/search` by email;
+- associations: `POST /crm/v4/associations/contacts/companies/batch/associate/default`, ≤ 100;
+- event definitions: `GET|POST /events/v3/event-definitions[/{name}]`, and
+  `POST /events/v3/event-definitions/{name}/property` for a property the target lacks;
+- events: `POST /events/v3/send/batch`, ≤ 500, each with a stable `uuid`, so a resend is harmless.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+CONTACT_BATCH = 100
+COMPANY_BATCH = 100
+ASSOCIATION_BATCH = 100
+EVENT_BATCH = 500
+PAGE_VIEW_EVENT = "hubtrail_page_view"  # page views go as this custom event
+PAGE_VIEW_LABEL = "Page view (hubtrail)"
+PAGE_VIEW_PROPERTIES = ("url", "title", "referrer")
+_UUID_NAMESPACE = uuid.UUID("6f1c9f9e-8d0c-4c55-9a57-58a8b1f0e2a1")
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """One input the target refused, with its message."""
+
+    key: str
+    message: str
+
+
+@dataclass(slots=True)
+class BatchAnswer:
+    """What a batch endpoint did: the target's id per key, and the inputs it refused."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def error_message(body: Any, fallback: str) -> str:
+    """HubSpot's `message` (with its `category`) from an error body, else `fallback`."""
+    if isinstance(body, dict) and body.get("message"):
+        category = body.get("category") or body.get("errorType") or ""
+        return f"{category}: {body['message']}" if category else str(body["message"])
+    return fallback
+
+
+# --- contacts ---------------------------------------------------------------------------------
+
+
+def contacts_upsert(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
+    """`(email, properties)` pairs as one upsert by email."""
+    return Call(
+        "POST",
+        "/crm/v3/objects/contacts/batch/upsert",
+        {
+            "inputs": [
+                {"id": email, "idProperty": "email", "properties": dict(props)}
+                for email, props in inputs
+            ]
+        },
+    )
+
+
+def read_upsert(body: Any) -> BatchAnswer:
+    """Target ids by (lowercased) email; errors name emails when the target says which."""
+    answer = BatchAnswer()
+    for result in _list(body, "results"):
+        email = str((result.get("properties") or {}).get("email") or "").lower()
+        if email and result.get("id") is not None:
+            answer.ids[email] = str(result["id"])
+    answer.errors = _input_errors(body, ("emails", "email", "ids", "id"))
+    return answer
+
+
+def contacts_search(emails: Sequence[str]) -> Call:
+    return _search("contacts", "email", emails)
+
+
+def companies_search(domains: Sequence[str]) -> Call:
+    return _search("companies", "domain", domains)
+
+
+def _search(object_type: str, name: str, values: Sequence[str]) -> Call:
+    return Call(
+        "POST",
+        f"/crm/v3/objects/{object_type}/search",
+        {
+            "filterGroups": [
+                {"filters": [{"propertyName": name, "operator": "IN", "values": list(values)}]}
+            ],
+            "properties": [name],
+            "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+            "limit": 100,
+        },
+    )
+
+
+def read_search(body: Any, name: str) -> dict[str, str]:
+    """Target id by the (lowercased) value of `name`; the oldest record wins a tie."""
+    found: dict[str, str] = {}
+    for result in _list(body, "results"):
+        value = str((result.get("properties") or {}).get(name) or "").lower()
+        if value and value not in found and result.get("id") is not None:
+            found[value] = str(result["id"])
+    return found
+
+
+# --- companies --------------------------------------------------------------------------------
+
+
+def companies_create(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
+    """`(local id, properties)`: each input traced by the local id, so errors come one by one."""
+    return Call(
+        "POST",
+        "/crm/v3/objects/companies/batch/create",
+        {
+            "inputs": [
+                {"properties": dict(props), "objectWriteTraceId": key, "associations": []}
+                for key, props in inputs
+            ]
+        },
+    )
+
+
+def read_create(body: Any, keys_by_domain: Mapping[str, str]) -> BatchAnswer:
+    """Target ids by local id (traced results, else matched by domain)."""
+    answer = BatchAnswer()
+    for result in _list(body, "results"):
+        key = result.get("objectWriteTraceId")
+        if key is None:
+            domain = str((result.get("properties") or {}).get("domain") or "").lower()
+            key = keys_by_domain.get(domain)
+        if key is not None and result.get("id") is not None:
+            answer.ids[str(key)] = str(result["id"])
+    answer.errors = _input_errors(body, ("objectWriteTraceId",))
+    return answer
+
+
+def companies_update(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
+    """`(target id, properties)` pairs."""
+    return Call(
+        "POST",
+        "/crm/v3/objects/companies/batch/update",
+        {"inputs": [{"id": remote, "properties": dict(props)} for remote, props in inputs]},
+    )
+
+
+def read_update(body: Any) -> BatchAnswer:
+    """Errors by target id (a company deleted on the target comes back as a 207 error)."""
+    return BatchAnswer(errors=_input_errors(body, ("ids", "id")))
+
+
+# --- associations -----------------------------------------------------------------------------
+
+
+def associate(pairs: Sequence[tuple[str, str]]) -> Call:
+    """`(target contact id, target company id)` pairs, HubSpot's default association."""
+    return Call(
+        "POST",
+        "/crm/v4/associations/contacts/companies/batch/associate/default",
+        {"inputs": [{"from": {"id": c}, "to": {"id": co}} for c, co in pairs]},
+    )
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventDefinition:
+    """What the target knows of one definition: its name to send, and its property names."""
+
+    fully_qualified_name: str
+    properties: frozenset[str]
+
+
+def get_definition(name: str) -> Call:
+    return Call("GET", f"/events/v3/event-definitions/{name}")
+
+
+def create_definition(name: str, label: str, properties: Sequence[tuple[str, str, str]]) -> Call:
+    """`properties` are (name, label, type) triples."""
+    return Call(
+        "POST",
+        "/events/v3/event-definitions",
+        {
+            "name": name,
+            "label": label,
+            "primaryObject": "CONTACT",
+            "includeDefaultProperties": True,
+            "propertyDefinitions": [
+                {"name": n, "label": lbl, "type": t} for n, lbl, t in properties
+            ],
+        },
+    )
+
+
+def create_event_property(event_name: str, name: str, label: str, kind: str) -> Call:
+    return Call(
+        "POST",
+        f"/events/v3/event-definitions/{event_name}/property",
+        {"name": name, "label": label, "type": kind},
+    )
+
+
+def read_definition(body: Any) -> EventDefinition:
+    properties = frozenset(str(p.get("name")) for p in _list(body, "properties") if p.get("name"))
+    return EventDefinition(str(body.get("fullyQualifiedName") or body.get("name")), properties)
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One event to send: who (email, target object id, or usertoken), what, when."""
+
+    key: str  # the outbox key: the occurrence's message id
+    event_name: str  # the target's fully qualified name
+    occurred_at_ms: int
+    properties: Mapping[str, Any]
+    email: str | None = None
+    object_id: str | None = None
+    utk: str | None = None
+
+
+def event_uuid(portal_id: int, message_id: str) -> str:
+    """The same occurrence always gets the same uuid, so the target counts a resend once."""
+    return str(uuid.uuid5(_UUID_NAMESPACE, f"{portal_id}:{message_id}"))
+
+
+def send_events(portal_id: int, occurrences: Sequence[Occurrence]) -> Call:
+    inputs = []
+    for occurrence in occurrences:
+        item: dict[str, Any] = {
+            "eventName": occurrence.event_name,
+            "occurredAt": _iso(occurrence.occurred_at_ms),
+            "properties": {k: _text(v) for k, v in occurrence.properties.items()},
+            "uuid": event_uuid(portal_id, occurrence.key),
+        }
+        if occurrence.object_id is not None:
+            item["objectId"] = occurrence.object_id
+        elif occurrence.email is not None:
+            item["email"] = occurrence.email
+        else:
+            item["utk"] = occurrence.utk
+        inputs.append(item)
+    return Call("POST", "/events/v3/send/batch", {"inputs": inputs})
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _iso(at_ms: int) -> str:
+    return (
+        datetime.fromtimestamp(at_ms / 1000, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _list(body: Any, name: str) -> list[dict[str, Any]]:
+    items = body.get(name) if isinstance(body, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _input_errors(body: Any, context_keys: Sequence[str]) -> list[InputError]:
+    """A 207's `errors`, one per input named in each error's `context` (first matching key)."""
+    found = []
+    for error in _list(body, "errors"):
+        message = error_message(error, "refused by the target")
+        context = error.get("context") or {}
+        for name in context_keys:
+            keys = context.get(name)
+            if isinstance(keys, list) and keys:
+                found += [InputError(str(key).lower(), message) for key in keys]
+                break
+        else:
+            found.append(InputError("", message))
+    return found

@@ -142,6 +142,7 @@ class Forwarder:
             except BudgetSpent:
                 result.wait.append(([r.id for r in live], "daily budget spent"))
         await self._settle(destination, batch, result)
+        self._gauge(destination, rows[len(batch) :])
         return True
 
     def pick(self, rows: list[Row], now_ms: int) -> list[Row]:

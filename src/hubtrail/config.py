@@ -125,7 +125,7 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Timeout of one call to a destination."
     )
     forward_lease_s: float = Field(
-        30.0,
+        60.0,
         gt=0,
         description="How long a worker holds a destination without renewing it; after a crash "
         "another worker takes over once it expires.",

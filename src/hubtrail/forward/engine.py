@@ -28,7 +28,7 @@ import orjson
 from hubtrail.config import Settings
 from hubtrail.core.delivery import RateLimitHeaders, backoff_ms, next_midnight_ms
 from hubtrail.forward import hubspot
-from hubtrail.forward.outcome import BudgetSpent, CallFailed, Result
+from hubtrail.forward.outcome import CallFailed, Held, LeaseLost, Result
 from hubtrail.forward.senders import send
 from hubtrail.metrics import Metrics
 from hubtrail.store import destinations, outbox
@@ -47,6 +47,7 @@ BATCH_SIZES = {
 }
 DEFAULT_429_PAUSE_MS = 10_000  # HubSpot's ten-secondly window, when no Retry-After says otherwise
 AUTH_PAUSE_MS = 300_000
+LONGEST_WAIT_IN_CYCLE_MS = 2_000  # a longer pause ends the cycle; its rows wait, not in flight
 
 
 class Forwarder:
@@ -139,8 +140,14 @@ class Forwarder:
         if live:
             try:
                 await send(self, destination, live, result)
-            except BudgetSpent:
-                result.wait.append(([r.id for r in live], "daily budget spent"))
+            except Held as held:
+                filed = result.filed()
+                result.wait.append(([r.id for r in live if r.id not in filed], held.reason))
+            except LeaseLost:
+                log.warning(
+                    "destination %d: lease lost mid-cycle; leaving the rows", destination_id
+                )
+                return True
         await self._settle(destination, batch, result)
         self._gauge(destination, rows[len(batch) :])
         return True
@@ -301,6 +308,10 @@ class Forwarder:
             raise CallFailed(response.status_code, hubspot.error_message(body, fallback))
         return response.status_code, body
 
+    def _renew_lease(self, destination_id: int, now: int) -> Callable[[Any], Awaitable[bool]]:
+        lease_ms = int(self.settings.forward_lease_s * 1000)
+        return lambda c: destinations.take_lease(c, destination_id, self.owner, now, lease_ms)
+
     @staticmethod
     def _take_call(destination: Destination, now: int) -> Callable[[Any], Awaitable[int]]:
         return lambda conn: destinations.take_call(conn, destination, now)
@@ -311,12 +322,16 @@ class Forwarder:
             current = await self.db.read(lambda c: destinations.get(c, destination.id))
             if current is None:
                 raise CallFailed(None, "the destination was removed")
+            if current.paused_until_ms > now + LONGEST_WAIT_IN_CYCLE_MS:
+                raise Held(current.pause_reason or "the destination is paused")
             if current.paused_until_ms > now:
                 await self.sleep((current.paused_until_ms - now) / 1000)
                 continue
             if current.calls_left_today(now) <= 0:
                 await self._pause_for_budget(current, now)
-                raise BudgetSpent()
+                raise Held("daily budget spent")
+            if not await self.db.write(self._renew_lease(destination.id, now)):
+                raise LeaseLost()
             wait_ms = await self.db.write(self._take_call(current, now))
             if not wait_ms:
                 return

@@ -20,8 +20,18 @@ class CallFailed(Exception):
         return is_retryable(self.status)
 
 
-class BudgetSpent(Exception):
-    """The destination's daily budget is used up; it is paused until midnight UTC."""
+class Held(Exception):
+    """The destination is paused for longer than a cycle should wait (a 429's `Retry-After`,
+    a spent daily budget, a refused token): the rows not yet sent wait, no attempt counted."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LeaseLost(Exception):
+    """Another worker took the destination over (this one stalled past its lease): the rows
+    are that worker's now, so this one records nothing."""
 
 
 @dataclass(slots=True)
@@ -33,6 +43,13 @@ class Result:
     wait: list[tuple[list[int], str]] = field(default_factory=list)  # no attempt counted
     split: list[tuple[list[int], str]] = field(default_factory=list)  # a 4xx on a batch
     dead: list[tuple[list[int], str]] = field(default_factory=list)
+
+    def filed(self) -> set[int]:
+        """Every row id given a fate so far."""
+        lists = [self.sent] + [
+            ids for group in (self.retry, self.wait, self.split, self.dead) for ids, _ in group
+        ]
+        return {row_id for ids in lists for row_id in ids}
 
     def fail(self, ids: list[int], error: CallFailed) -> None:
         """File rows under what `error` means for them: a 429 or a refused token is not their

@@ -24,6 +24,7 @@ from hubtrail.core.portal_settings import PortalSettings
 from hubtrail.core.properties import ObjectType, PropertyDefinition
 from hubtrail.store import (
     contacts,
+    daily_stats,
     destinations,
     events,
     objects,
@@ -235,6 +236,7 @@ class Batch:
     async def _flush_activity(self) -> None:
         await events.add_occurrences(self.conn, self._occurrences)
         await page_views.add(self.conn, self._page_views)
+        await daily_stats.record(self.conn, self._occurrences, self._page_views)
         self._to_forward.note_activity(self._occurrences, self._page_views, self._visitor_keys())
         self._occurrences, self._page_views = [], []
 

@@ -16,7 +16,11 @@ from hubtrail.core.messages import Message
 from hubtrail.store.schema import inbox
 from hubtrail.store.sql import insert_ignoring
 
-_PARTITION_LOCK_SPACE = 0x6874  # first key of pg_try_advisory_xact_lock(int, int)
+# Advisory locks are per database, not per schema: the lock's first key is the schema's hash, so
+# hubtrail installations in two schemas of one database never wait on each other's partitions.
+_LOCK_PARTITION = text(
+    "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '/inbox'), :partition)"
+)
 
 
 def inbox_row(message: Message) -> dict[str, object]:
@@ -84,10 +88,7 @@ async def _lock_partitions(conn: AsyncConnection) -> list[int]:
     busy = select(inbox.c.partition).where(inbox.c.processed_at_ms.is_(None)).distinct()
     held = []
     for partition in (await conn.execute(busy)).scalars():
-        locked = await conn.execute(
-            text("SELECT pg_try_advisory_xact_lock(:space, :partition)"),
-            {"space": _PARTITION_LOCK_SPACE, "partition": partition},
-        )
+        locked = await conn.execute(_LOCK_PARTITION, {"partition": partition})
         if locked.scalar():
             held.append(partition)
     return held

@@ -409,3 +409,53 @@ destination_ids = Table(
     Column("remote_id", Text, nullable=False),
     Column("detail", Text, nullable=False, server_default="{}"),
 )
+
+# --- the dashboard: users, who may see which portal, sign-in sessions, daily aggregates ---------
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    Column("email", String(320), nullable=False, unique=True),  # lowercased
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+user_portals = Table(
+    "user_portals",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id"), primary_key=True),
+    Column("portal_id", BigInteger, ForeignKey("portals.id"), primary_key=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),  # the cookie's value is never stored
+    Column("user_id", BigInteger, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False),
+)
+
+# Counts per portal, UTC day and metric (page views, per page, per source, events per
+# definition…), kept by the processor as it applies messages: the overview sums a few hundred
+# rows instead of scanning every view and event.
+daily_stats = Table(
+    "daily_stats",
+    metadata,
+    Column("portal_id", BigInteger, ForeignKey("portals.id"), primary_key=True),
+    Column("metric", String(20), primary_key=True),
+    Column("day", Integer, primary_key=True),  # days since 1970-01-01 (UTC)
+    Column("key", String(300), primary_key=True),  # "" for a metric's total
+    Column("count", BigInteger, nullable=False),
+)
+
+# One row per visitor seen on a day (bots excluded): distinct visitors per day by index range.
+daily_visitors = Table(
+    "daily_visitors",
+    metadata,
+    Column("portal_id", BigInteger, ForeignKey("portals.id"), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("visitor_id", BigInteger, primary_key=True),
+)

@@ -31,7 +31,8 @@ from hubtrail.ingest.segment import PATHS as SEGMENT_PATHS
 from hubtrail.ingest.segment import SegmentEndpoints
 from hubtrail.ingest.tracking import TrackingEndpoints
 from hubtrail.runtime import Runtime
-from hubtrail.web import script, segment_browser
+from hubtrail.web import dashboard, script, segment_browser
+from hubtrail.web.dashboard.auth import SignInRequired, sign_in_redirect
 
 # Each API module contributes one router; add new ones here.
 ROUTERS = [
@@ -45,6 +46,7 @@ ROUTERS = [
     events.router,
     segment_browser.router,  # before script.router: /js/segment-hubspot.js is not a hub id
     script.router,
+    *dashboard.ROUTERS,
 ]
 
 
@@ -81,7 +83,11 @@ class HubtrailApp:
             title="hubtrail", version="0.1.0", lifespan=self._lifespan, docs_url="/api/docs"
         )
         self.api.state.runtime = runtime
-        install_error_handlers(self.api)
+        install_error_handlers(self.api, dashboard.page_errors)
+        self.api.add_exception_handler(
+            SignInRequired,
+            lambda _request, exc: sign_in_redirect(exc.next_path),
+        )
         install_openapi(self.api)
         for router in ROUTERS:
             self.api.include_router(router)

@@ -33,10 +33,12 @@ from hubtrail.store.migrate import upgrade
 app = typer.Typer(help="hubtrail: self-hosted, HubSpot-compatible visitor tracking.")
 portal_app = typer.Typer(help="Create and inspect portals (hub ids).")
 token_app = typer.Typer(help="Issue credentials for a portal.")
+user_app = typer.Typer(help="Dashboard users.")
 db_app = typer.Typer(help="Database schema.")
 app.add_typer(portal_app, name="portal")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
 app.add_typer(destination_app, name="destination")
 app.add_typer(deliveries_app, name="deliveries")
 stderr = Console(stderr=True)
@@ -320,6 +322,51 @@ def token_create(
 
         secret: str = await db.write(run)
         return secret
+
+    typer.echo(asyncio.run(_with_db(_settings_from_env(database_url), create)))
+
+
+PortalsOption = typer.Option(..., "--portal", help="A hub id they may see (repeat).")
+
+
+@user_app.command("create")
+def user_create(
+    email: str = typer.Argument(..., help="Their email; they sign in with it."),
+    portal: list[int] = PortalsOption,
+    password: str | None = typer.Option(
+        None, "--password", help="Their password (asked for when not given)."
+    ),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Create a dashboard user, or give an existing one more portals (and a new password)."""
+    from hubtrail.core.passwords import hash_password, password_problem
+    from hubtrail.store import users
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password)
+    if problem:
+        raise typer.BadParameter(problem, param_hint="--password")
+    hashed = hash_password(password)
+
+    async def create(db: Database) -> str:
+        async def run(conn: Any) -> str:
+            for hub in portal:
+                if await portals.get_portal(conn, hub) is None:
+                    raise typer.BadParameter(f"no portal has hub id {hub}", param_hint="--portal")
+            user = await users.find_user(conn, email)
+            if user is None:
+                user = await users.create_user(conn, email, hashed, now_ms())
+                verb = "created"
+            else:
+                await users.set_password(conn, user.id, hashed)
+                verb = "updated"
+            await users.grant(conn, user.id, portal)
+            shown = ", ".join(str(h) for h in portal)
+            return f"{verb} {user.email}; portals: {shown}"
+
+        result: str = await db.write(run)
+        return result
 
     typer.echo(asyncio.run(_with_db(_settings_from_env(database_url), create)))
 

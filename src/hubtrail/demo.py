@@ -7,6 +7,7 @@ database (mode 600) to be printed again on the next start; if the file is gone, 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.config import Settings
 from hubtrail.core.credentials import CredentialKind
+from hubtrail.core.passwords import hash_password, verify_password
 from hubtrail.process.processor import now_ms
-from hubtrail.store import portals
+from hubtrail.store import portals, users
 from hubtrail.store.db import Database
 from hubtrail.store.migrate import upgrade
 
 DEMO_PORTAL_NAME = "Demo portal"
+DEMO_USER = "demo@example.com"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,7 @@ class DemoCredentials:
     hub_id: int
     access_token: str
     write_key: str
+    password: str  # the dashboard's demo user, DEMO_USER
 
 
 def credentials_file(settings: Settings) -> Path:
@@ -53,6 +57,13 @@ async def ensure_demo(settings: Settings) -> DemoCredentials:
             elif saved and saved.hub_id == portal.hub_id and await _still_valid(conn, saved):
                 return saved
             at = now_ms()
+            password = secrets.token_urlsafe(12)
+            user = await users.find_user(conn, DEMO_USER)
+            if user is None:
+                user = await users.create_user(conn, DEMO_USER, hash_password(password), at)
+            else:
+                await users.set_password(conn, user.id, hash_password(password))
+            await users.grant(conn, user.id, [portal.hub_id])
             return DemoCredentials(
                 hub_id=portal.hub_id,
                 access_token=await portals.issue_credential(
@@ -61,6 +72,7 @@ async def ensure_demo(settings: Settings) -> DemoCredentials:
                 write_key=await portals.issue_credential(
                     conn, portal.hub_id, CredentialKind.WRITE_KEY, at
                 ),
+                password=password,
             )
 
         demo = await db.write(setup)
@@ -74,7 +86,9 @@ async def ensure_demo(settings: Settings) -> DemoCredentials:
 async def _still_valid(conn: AsyncConnection, saved: DemoCredentials) -> bool:
     token = await portals.portal_for_secret(conn, saved.access_token, CredentialKind.ACCESS_TOKEN)
     key = await portals.portal_for_secret(conn, saved.write_key, CredentialKind.WRITE_KEY)
-    return token == key == saved.hub_id
+    user = await users.find_user(conn, DEMO_USER)
+    signs_in = user is not None and verify_password(saved.password, user.password_hash)
+    return token == key == saved.hub_id and signs_in
 
 
 def _load(path: Path) -> DemoCredentials | None:
@@ -96,6 +110,8 @@ def banner(settings: Settings, demo: DemoCredentials) -> str:
     return "\n".join(
         [
             f"hubtrail is serving the demo portal at {base}",
+            f"  dashboard     {base}/app/{demo.hub_id}",
+            f"  sign in as    {DEMO_USER} / {demo.password}",
             f"  hub id        {demo.hub_id}",
             f"  access token  {demo.access_token}",
             f"  write key     {demo.write_key}",

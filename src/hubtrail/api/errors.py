@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -81,29 +82,38 @@ def _is_nul_error(exc: DBAPIError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "22021" or "0x00" in str(exc.orig)
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# For requests that want a page, not JSON (the dashboard): a response for the error, or None.
+PageErrors = Callable[[Request, HubtrailError], Response | None]
+
+
+def install_error_handlers(app: FastAPI, page_errors: PageErrors | None = None) -> None:
     # Outside the exception handlers, so error responses get the rate-limit headers as well.
     app.add_middleware(ResponseHeadersMiddleware)
 
+    def respond(request: Request, error: HubtrailError) -> Response:
+        page = page_errors(request, error) if page_errors is not None else None
+        return page if page is not None else error_response(error)
+
     @app.exception_handler(HubtrailError)
-    async def _hubtrail(_request: Request, exc: HubtrailError) -> JSONResponse:
-        return error_response(exc)
+    async def _hubtrail(request: Request, exc: HubtrailError) -> Response:
+        return respond(request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(validation_error(exc))
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return respond(request, validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 405:
-            return error_response(
-                MethodNotAllowedError(f"{request.method} is not supported on {request.url.path}")
+            return respond(
+                request,
+                MethodNotAllowedError(f"{request.method} is not supported on {request.url.path}"),
             )
         if exc.status_code == 404:
-            return error_response(RouteNotFoundError(f"No route for {request.url.path}"))
+            return respond(request, RouteNotFoundError(f"No route for {request.url.path}"))
         error = HubtrailError(str(exc.detail))
         error.status = exc.status_code
-        return error_response(error)
+        return respond(request, error)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -115,6 +125,6 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(InternalError("hubtrail hit a database error; it has been logged"))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(InternalError("hubtrail hit an internal error; it has been logged"))
+        return respond(request, InternalError("hubtrail hit an internal error; it has been logged"))

@@ -88,21 +88,23 @@ def _configure_logging(settings: Settings) -> None:
 @app.command("serve")
 @settings_options
 def serve(
-    demo: bool = typer.Option(False, "--demo", help="Create a demo portal; print its keys."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Create a demo portal with a month of sample traffic; print its keys."
+    ),
     **flags: Any,
 ) -> None:
     """Run the HTTP server, the inbox writer and the processor in one process."""
     from hubtrail.app import create_app
-    from hubtrail.demo import banner, ensure_demo
+    from hubtrail.demo import demo_app, ensure_demo
 
     settings = build_settings(flags)
     _configure_logging(settings)
-    announce = None
-    if demo:
-        text = banner(settings, asyncio.run(ensure_demo(settings)))
-        announce = lambda: typer.echo(text)  # noqa: E731 (printed once the server is up)
+    if demo:  # prints the banner once up; loads a demo month in the background on first start
+        application = demo_app(settings, asyncio.run(ensure_demo(settings)), typer.echo)
+    else:
+        application = create_app(settings)
     uvicorn.run(
-        create_app(settings, on_started=announce),
+        application,
         host=settings.host,
         port=settings.port,
         http="httptools",

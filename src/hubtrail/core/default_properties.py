@@ -10,10 +10,20 @@ from dataclasses import dataclass, field
 
 from hubtrail.core.properties import ObjectType, Option, PropertyDefinition, PropertyType
 
+# HubSpot's labels where the internal value runs words together.
+_LABELS = {
+    "marketingqualifiedlead": "Marketing Qualified Lead",
+    "salesqualifiedlead": "Sales Qualified Lead",
+}
+
 
 def _options(*values: str) -> tuple[Option, ...]:
     return tuple(
-        Option(label=value.replace("_", " ").title(), value=value, display_order=i)
+        Option(
+            label=_LABELS.get(value, value.replace("_", " ").title()),
+            value=value,
+            display_order=i,
+        )
         for i, value in enumerate(values)
     )
 

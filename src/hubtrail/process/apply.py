@@ -87,7 +87,9 @@ async def _resolve_contact(
         if check.email is None:
             outcome.note("INVALID_EMAIL", "email", check.reason or "invalid email")
         else:
-            contact, created = await batch.contact_by_email(portal, check.email)
+            contact, created = await batch.contact_by_email(
+                portal, check.email, first_seen_ms=message.occurred_at_ms
+            )
             outcome.contact_created = created
             if created:
                 await batch.write_values(

@@ -178,14 +178,16 @@ async def _refresh_derived(
         )
     )
     primary_id = primary.scalar()
-    await batch.write_values(
-        portal_id,
-        ObjectType.CONTACT,
-        contact_id,
-        {"associatedcompanyid": str(primary_id) if primary_id else ""},
-        source=Source.CRM_API,
-        source_id=None,
-    )
+    current = await batch.values(portal_id, ObjectType.CONTACT, contact_id)
+    if primary_id or current.get("associatedcompanyid"):  # no "" over a value never set
+        await batch.write_values(
+            portal_id,
+            ObjectType.CONTACT,
+            contact_id,
+            {"associatedcompanyid": str(primary_id) if primary_id else ""},
+            source=Source.CRM_API,
+            source_id=None,
+        )
     count = await batch.conn.execute(
         select(func.count(func.distinct(a.to_id))).where(
             a.portal_id == portal_id, a.from_type == "companies", a.from_id == company_id

@@ -135,12 +135,18 @@ class Batch:
         """Read the definitions again next time (after creating some)."""
         self._definitions.pop((portal_id, object_type), None)
 
-    async def contact_by_email(self, portal_id: int, email: str) -> tuple[Contact, bool]:
+    async def contact_by_email(
+        self, portal_id: int, email: str, *, first_seen_ms: int | None = None
+    ) -> tuple[Contact, bool]:
+        """The contact with this email, created when missing. A new contact's `createdate` is
+        when the message that made it happened (`first_seen_ms`, e.g. an imported Segment
+        call's timestamp) when that is earlier than now, as for a HubSpot import."""
         key = (portal_id, email.lower())
         if key in self._contacts_by_email:
             return self._contacts_by_email[key], False
+        created_at = min(self.at_ms, first_seen_ms) if first_seen_ms else self.at_ms
         contact, created = await contacts.get_or_create_by_email(
-            self.conn, portal_id, email, self.at_ms
+            self.conn, portal_id, email, created_at
         )
         self._contacts_by_email[key] = contact
         if created:

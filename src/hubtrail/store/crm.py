@@ -2,13 +2,15 @@
 
 Each function runs inside one write transaction (a `Batch`) and either does all it was asked or
 raises a `HubtrailError` before writing anything for that object: values are checked first, rows
-written after. Changes are kept in property history with the source `crm_api`.
+written after. Changes are kept in property history with the source `crm_api`, and each object
+created or updated is also kept on the inbox as an applied message, for the live debugger.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import delete, func, or_, select
 
@@ -16,7 +18,8 @@ from hubtrail.core.default_properties import LIFECYCLE_STAGES
 from hubtrail.core.domains import domain_from_website, normalize_domain
 from hubtrail.core.emails import check_email, email_key
 from hubtrail.core.errors import ConflictError, NotFoundError, ValidationError
-from hubtrail.core.messages import Source
+from hubtrail.core.messages import Kind, Message, Source, new_message_id
+from hubtrail.core.outcomes import Outcome
 from hubtrail.core.properties import (
     ObjectType,
     PropertyError,
@@ -25,6 +28,7 @@ from hubtrail.core.properties import (
 )
 from hubtrail.store import associations, contacts, objects
 from hubtrail.store.batch import Batch
+from hubtrail.store.inbox import record_applied
 from hubtrail.store.schema import (
     contact_identities,
     event_occurrences,
@@ -113,6 +117,7 @@ async def create(batch: Batch, portal_id: int, object_type: ObjectType, raw: Raw
     await batch.write_values(
         portal_id, object_type, object_id, values, source=Source.CRM_API, source_id=None
     )
+    await _record(batch, portal_id, object_type, object_id, values, created=True)
     return object_id
 
 
@@ -129,6 +134,46 @@ async def update(
     await batch.write_values(
         portal_id, object_type, object_id, values, source=Source.CRM_API, source_id=None
     )
+    await _record(batch, portal_id, object_type, object_id, values, created=False)
+
+
+async def _record(
+    batch: Batch,
+    portal_id: int,
+    object_type: ObjectType,
+    object_id: int,
+    values: Mapping[str, str],
+    *,
+    created: bool,
+) -> None:
+    """An applied inbox row for one object written: an identify (contact) or group (company)
+    message carrying the values, and an outcome naming the object."""
+    contact = object_type is ObjectType.CONTACT
+    message = Message(
+        message_id=new_message_id(),
+        portal_id=portal_id,
+        source=Source.CRM_API,
+        kind=Kind.IDENTIFY if contact else Kind.GROUP,
+        received_at_ms=batch.at_ms,
+        occurred_at_ms=batch.at_ms,
+        email=(values.get("email") or None) if contact else None,
+        object_id=str(object_id),
+        contact_properties=dict(values) if contact else {},
+        traits={} if contact else dict(values),
+        group_id=None if contact else str(object_id),
+    )
+    outcome = Outcome(
+        contact_id=object_id if contact else None,
+        contact_created=created and contact,
+        properties_written=sorted(values),
+    )
+    document = {
+        **orjson.loads(outcome.to_json()),
+        "object_type": object_type.value,
+        "object_id": object_id,
+        "created": created,
+    }
+    await record_applied(batch.conn, message, orjson.dumps(document).decode(), batch.at_ms)
 
 
 async def _change_email(batch: Batch, portal_id: int, contact_id: int, email: str) -> None:
@@ -209,7 +254,8 @@ async def _move_contact_activity(batch: Batch, portal_id: int, from_id: int, int
 
 async def gdpr_delete(batch: Batch, portal_id: int, contact_id: int) -> None:
     """Remove a contact for good: its row, values, history, identities, visitors' activity,
-    associations, contacts merged into it, and inbox messages that carried its emails."""
+    associations, contacts merged into it, inbox messages that carried its emails, and the CRM
+    API writes to it kept on the inbox."""
     conn = batch.conn
     merged = await objects.merged_ids(conn, portal_id, ObjectType.CONTACT, [contact_id])
     ids = [contact_id, *merged.get(contact_id, [])]
@@ -243,6 +289,15 @@ async def gdpr_delete(batch: Batch, portal_id: int, contact_id: int) -> None:
             delete(inbox).where(
                 inbox.c.portal_id == portal_id,
                 func.lower(inbox.c.payload).contains(email, autoescape=True),
+            )
+        )
+    for object_id in ids:  # CRM API writes kept for the debugger, with or without an email
+        await conn.execute(
+            delete(inbox).where(
+                inbox.c.portal_id == portal_id,
+                inbox.c.source == Source.CRM_API.value,
+                inbox.c.kind == Kind.IDENTIFY.value,
+                inbox.c.payload.contains(f'"object_id":"{object_id}"', autoescape=True),
             )
         )
     await conn.execute(delete(contacts_table).where(contacts_table.c.id.in_(ids)))

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.delivery import DAY_MS
-from hubtrail.store.schema import contacts, daily_stats, daily_visitors
+from hubtrail.store.schema import contacts, daily_stats, daily_visitors, event_definitions
 from hubtrail.store.sql import insert_ignoring
 
 KEY_CHARS = 300
@@ -144,3 +144,55 @@ async def new_contacts_per_day(
         .group_by("day")
     )
     return {int(row[0]): int(row[1]) for row in await conn.execute(query)}
+
+
+async def per_day_by_key(
+    conn: AsyncConnection, portal_id: int, metric: str, days: Range, keys: Sequence[str]
+) -> dict[str, dict[int, int]]:
+    """Per-day counts for each of `keys` (one page of event definitions, say) in one query."""
+    if not keys:
+        return {}
+    s = daily_stats
+    query = select(s.c.key, s.c.day, s.c.count).where(
+        s.c.portal_id == portal_id,
+        s.c.metric == metric,
+        s.c.key.in_(list(keys)),
+        s.c.day.between(days.first_day, days.last_day),
+    )
+    found: dict[str, dict[int, int]] = {key: {} for key in keys}
+    for key, day, count in await conn.execute(query):
+        found[key][day] = int(count)
+    return found
+
+
+async def visitors_in_range(conn: AsyncConnection, portal_id: int, days: Range) -> int:
+    """Distinct visitors over the range: a visitor seen on several days counts once."""
+    v = daily_visitors
+    query = select(func.count(func.distinct(v.c.visitor_id))).where(
+        v.c.portal_id == portal_id, v.c.day.between(days.first_day, days.last_day)
+    )
+    return int((await conn.execute(query)).scalar() or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class EventLabel:
+    name: str
+    label: str
+    archived: bool
+
+
+async def event_labels(
+    conn: AsyncConnection, portal_id: int, definition_ids: Sequence[int]
+) -> dict[int, EventLabel]:
+    """The event definitions the `event` metric's keys name, archived ones included (their
+    counts stay in the aggregates)."""
+    if not definition_ids:
+        return {}
+    d = event_definitions
+    query = select(d.c.id, d.c.name, d.c.label, d.c.archived_at_ms).where(
+        d.c.portal_id == portal_id, d.c.id.in_(list(definition_ids))
+    )
+    return {
+        int(row.id): EventLabel(row.name, row.label, row.archived_at_ms is not None)
+        for row in await conn.execute(query)
+    }

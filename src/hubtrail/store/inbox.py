@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.messages import Message
@@ -111,3 +111,12 @@ async def mark_processed(
 async def pending_count(conn: AsyncConnection) -> int:
     query = select(func.count()).select_from(inbox).where(inbox.c.processed_at_ms.is_(None))
     return int((await conn.execute(query)).scalar() or 0)
+
+
+async def record_applied(
+    conn: AsyncConnection, message: Message, outcome_json: str, at_ms: int
+) -> None:
+    """Keep a change that was applied without passing through the inbox (a CRM API write) as an
+    already-processed row, so the live debugger lists it beside ingested messages."""
+    row = {**inbox_row(message), "processed_at_ms": at_ms, "outcome": outcome_json}
+    await conn.execute(insert(inbox).values(row))

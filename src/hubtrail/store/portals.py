@@ -158,3 +158,43 @@ async def portal_for_secret(conn: AsyncConnection, secret: str, kind: Credential
         credentials.c.revoked_at_ms.is_(None),
     )
     return (await conn.execute(query)).scalar()
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A credential as it can be shown: its kind and hint, never the secret."""
+
+    id: int
+    kind: CredentialKind
+    hint: str
+    created_at_ms: int
+    revoked_at_ms: int | None
+
+
+async def list_credentials(conn: AsyncConnection, portal_id: int) -> list[Credential]:
+    """The portal's credentials, live and revoked, oldest first."""
+    c = credentials.c
+    query = (
+        select(c.id, c.kind, c.hint, c.created_at_ms, c.revoked_at_ms)
+        .where(c.portal_id == portal_id)
+        .order_by(c.id)
+    )
+    return [
+        Credential(row.id, CredentialKind(row.kind), row.hint, row.created_at_ms, row.revoked_at_ms)
+        for row in await conn.execute(query)
+    ]
+
+
+async def revoke_credential(
+    conn: AsyncConnection, portal_id: int, credential_id: int, at_ms: int
+) -> bool:
+    """Revoke one of the portal's live credentials; False when it has none with that id.
+
+    Running processes stop accepting it once their cached answer expires (`portal_cache_ttl_s`)."""
+    c = credentials.c
+    result = await conn.execute(
+        update(credentials)
+        .where(c.id == credential_id, c.portal_id == portal_id, c.revoked_at_ms.is_(None))
+        .values(revoked_at_ms=at_ms)
+    )
+    return bool(result.rowcount)

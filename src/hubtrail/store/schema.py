@@ -82,6 +82,7 @@ inbox = Table(
     Column("processed_at_ms", BigInteger),
     Column("outcome", Text),
     UniqueConstraint("portal_id", "message_id"),
+    Index("ix_inbox_portal_seq", "portal_id", "seq"),  # the debugger reads a portal's newest
     Index(
         "ix_inbox_pending",
         "partition",

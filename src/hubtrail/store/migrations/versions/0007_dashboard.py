@@ -19,6 +19,7 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    op.create_index("ix_inbox_portal_seq", "inbox", ["portal_id", "seq"])
     op.create_table(
         "users",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
@@ -108,3 +109,4 @@ def _backfill() -> None:
 def downgrade() -> None:
     for table in ("daily_visitors", "daily_stats", "sessions", "user_portals", "users"):
         op.drop_table(table)
+    op.drop_index("ix_inbox_portal_seq", table_name="inbox")

@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) -m bench.collector
 	$(PY) -m bench.segment
 	$(PY) -m bench.search
+	$(PY) -m bench.dashboard
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

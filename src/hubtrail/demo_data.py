@@ -237,21 +237,18 @@ class _Simulation:
 
     # --- calls -------------------------------------------------------------------------------
 
-    def _send(self, at_ms: int, body: dict[str, Any], **extra: Any) -> None:
-        if at_ms > self.now_ms - MINUTE_MS:
-            return  # not happened yet
-        self.seq += 1
-        body = {"messageId": f"demo-{self.seq:05d}", "timestamp": iso(at_ms), **body}
-        self.month.calls.append(Call(at_ms, body, **extra))
-
     def _segment(self, at_ms: int, visitor: _Visitor, kind: str, **body: Any) -> bool:
+        """Send a Segment call from the visitor's browser; False if its time has not come yet."""
+        if at_ms > self.now_ms - MINUTE_MS:
+            return False
+        self.seq += 1
         ids: dict[str, Any] = {"anonymousId": visitor.anonymous_id}
         if visitor.user_id:
             ids["userId"] = visitor.user_id
         context = {"library": LIBRARY, "userAgent": visitor.user_agent, **body.pop("context", {})}
-        before = len(self.month.calls)
-        self._send(at_ms, {"type": kind, **ids, **body, "context": context})
-        return len(self.month.calls) > before
+        message = {"messageId": f"demo-{self.seq:05d}", "timestamp": iso(at_ms), "type": kind}
+        self.month.calls.append(Call(at_ms, {**message, **ids, **body, "context": context}))
+        return True
 
     def page(self, at_ms: int, visitor: _Visitor, path: str, referrer: str, source: Source) -> None:
         properties = {"url": SITE + path, "path": path, "title": TITLES[path], "referrer": referrer}

@@ -86,6 +86,12 @@ def _same_site(a: str, b: str) -> bool:
     return bool(a) and bool(b) and (a == b or a.endswith("." + b) or b.endswith("." + a))
 
 
+def is_internal(page_url: str, referrer: str) -> bool:
+    """A view reached from another page of the same site: a click within a visit, not a
+    visit's landing (Segment sends no session, so this is how its views are told apart)."""
+    return bool(referrer) and _same_site(_host(referrer), _host(page_url))
+
+
 def classify(page_url: str, referrer: str) -> TrafficSource:
     """The source of a visit that landed on `page_url` from `referrer` (either may be empty)."""
     try:

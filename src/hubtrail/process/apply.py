@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import orjson
 
-from hubtrail.core.attribution import classify
+from hubtrail.core.attribution import classify, is_internal
 from hubtrail.core.emails import check_email
 from hubtrail.core.events import parse_event_ref
 from hubtrail.core.messages import Kind, Message, Source
@@ -197,7 +197,12 @@ def _record_page_view(
     landing = page.url
     if page.campaign and "utm_" not in landing:
         landing += ("&" if "?" in landing else "?") + page.campaign
-    source = classify(landing, page.referrer) if page.view_in_session <= 1 else None
+    # The tracking code numbers views within a session (1: the landing); Segment sends none (0),
+    # so a view whose referrer is the same site is a click within a visit, not a new source.
+    lands = page.view_in_session == 1 or (
+        page.view_in_session == 0 and not is_internal(page.url, page.referrer)
+    )
+    source = classify(landing, page.referrer) if lands else None
     batch.add_page_view(
         {
             "portal_id": message.portal_id,

@@ -53,7 +53,8 @@ async def record(
         portal, day = view["portal_id"], view["occurred_at_ms"] // DAY_MS
         counts[(portal, Metric.PAGEVIEWS, day, "")] += 1
         counts[(portal, Metric.PAGE, day, str(view["url"])[:KEY_CHARS])] += 1
-        counts[(portal, Metric.SOURCE, day, str(view.get("traffic_source") or ""))] += 1
+        if view.get("traffic_source"):  # only a visit's landing view has a source
+            counts[(portal, Metric.SOURCE, day, str(view["traffic_source"]))] += 1
         if view.get("visitor_id") is not None:
             seen.add((portal, day, view["visitor_id"]))
     for occurrence in occurrences:

@@ -85,7 +85,7 @@ _BACKFILL = [
     "GROUP BY portal_id, occurred_at_ms / 86400000, substr(url, 1, 300)",
     "INSERT INTO daily_stats (portal_id, metric, day, key, count) "
     "SELECT portal_id, 'source', occurred_at_ms / 86400000, traffic_source, count(*) "
-    "FROM page_views WHERE is_bot = false "
+    "FROM page_views WHERE is_bot = false AND traffic_source != '' "
     "GROUP BY portal_id, occurred_at_ms / 86400000, traffic_source",
     "INSERT INTO daily_visitors (portal_id, day, visitor_id) "
     "SELECT DISTINCT portal_id, occurred_at_ms / 86400000, visitor_id FROM page_views "

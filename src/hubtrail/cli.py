@@ -103,7 +103,7 @@ def serve(
         application = demo_app(settings, asyncio.run(ensure_demo(settings)), typer.echo)
     else:
         application = create_app(settings)
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
@@ -113,6 +113,20 @@ def serve(
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
     )
+    ClosingServer(config, application.runtime).run()
+
+
+class ClosingServer(uvicorn.Server):
+    """uvicorn's server, telling the app it is closing as soon as a stop is asked for, so open
+    event streams end at once rather than at the graceful-shutdown timeout."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Any) -> None:
+        super().__init__(config)
+        self._runtime = runtime
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self._runtime.closing = True
+        super().handle_exit(sig, frame)
 
 
 @app.command("worker")

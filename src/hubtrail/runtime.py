@@ -63,6 +63,9 @@ class Runtime:
         self._processor_task: asyncio.Task[None] | None = None
         self._forwarder_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        # Set when the server is asked to stop, before it waits for open connections: long
+        # responses (the debugger's event streams) end themselves instead of being cut off.
+        self.closing = False
 
     async def start(self) -> None:
         """Migrate the schema, then start the inbox writer and (unless disabled) the processor."""

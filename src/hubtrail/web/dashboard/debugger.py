@@ -269,11 +269,7 @@ async def _events(
     ends_at = loop.time() + STREAM_LIFETIME_S
     last_sent = loop.time()
     yield b"retry: 2000\n\n"
-    while (
-        loop.time() < ends_at
-        and not runtime.closing
-        and not await request.is_disconnected()
-    ):
+    while loop.time() < ends_at and not runtime.closing and not await request.is_disconnected():
         entries = await runtime.db.read(
             lambda conn: inbox_views.after(conn, hub_id, follower.cursor, STREAM_BATCH)
         )

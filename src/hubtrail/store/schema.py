@@ -460,3 +460,39 @@ daily_visitors = Table(
     Column("day", Integer, primary_key=True),
     Column("visitor_id", BigInteger, primary_key=True),
 )
+
+# --- forms: definitions (fields, validation, what happens after a submit) and submissions -------
+
+forms = Table(
+    "forms",
+    metadata,
+    _id(),
+    _portal(),
+    Column("guid", String(36), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("definition", Text, nullable=False),  # core/forms.py form_to_json
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("archived_at_ms", BigInteger),
+    Index("ix_forms_portal", "portal_id", "id"),
+)
+
+form_submissions = Table(
+    "form_submissions",
+    metadata,
+    _id(),
+    _portal(),
+    Column("form_id", BigInteger, ForeignKey("forms.id"), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Column("submitted_at_ms", BigInteger, nullable=False),
+    Column("submitted", Text, nullable=False),  # [[name, value], …] as sent
+    Column("page_uri", Text, nullable=False, server_default=""),
+    Column("page_name", Text, nullable=False, server_default=""),
+    Column("hutk", String(64), nullable=False, server_default=""),
+    Column("ip_address", String(64), nullable=False, server_default=""),
+    Column("contact_id", BigInteger, ForeignKey("contacts.id")),
+    Column("visitor_id", BigInteger, ForeignKey("visitors.id")),
+    UniqueConstraint("portal_id", "message_id"),
+    Index("ix_form_submissions_form", "portal_id", "form_id", "submitted_at_ms"),
+    Index("ix_form_submissions_contact", "portal_id", "contact_id", "submitted_at_ms"),
+)

@@ -105,6 +105,13 @@ class PortalSettings(BaseModel):
         description="Device mode: the HubSpot plugin also loads hubtrail's forms script "
         "(hbspt.forms) before analytics.js reports ready.",
     )
+    form_submissions_per_minute: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="Forms spam guard: submissions one IP address may make per minute; over it "
+        "the submission API answers 429 and creates nothing.",
+    )
     max_visitors_per_contact: int = Field(
         50,
         ge=1,

@@ -61,7 +61,9 @@ def upgrade() -> None:
             ["visitor_id"], ["visitors.id"], name="fk_form_submissions_visitor_id_visitors"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_form_submissions"),
-        sa.UniqueConstraint("portal_id", "message_id", name="uq_form_submissions_portal_id_message_id"),
+        sa.UniqueConstraint(
+            "portal_id", "message_id", name="uq_form_submissions_portal_id_message_id"
+        ),
     )
     op.create_index(
         "ix_form_submissions_form", "form_submissions", ["portal_id", "form_id", "submitted_at_ms"]

@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ingest
 	$(PY) -m bench.collector
 	$(PY) -m bench.segment
+	$(PY) -m bench.forward
 	$(PY) -m bench.search
 	$(PY) -m bench.dashboard
 

@@ -16,6 +16,7 @@ from hubtrail.api import (
     association_batches,
     associations,
     events,
+    forms,
     object_batches,
     objects,
     ops,
@@ -24,6 +25,7 @@ from hubtrail.api import (
 from hubtrail.api.errors import install_error_handlers
 from hubtrail.api.openapi import install_openapi
 from hubtrail.config import Settings
+from hubtrail.ingest import forms as form_submissions
 from hubtrail.ingest.asgi import ASGIApp, Receive, Scope, Send
 from hubtrail.ingest.context import IngestContext
 from hubtrail.ingest.hubspot_events import HubSpotEventsEndpoints
@@ -31,7 +33,7 @@ from hubtrail.ingest.segment import PATHS as SEGMENT_PATHS
 from hubtrail.ingest.segment import SegmentEndpoints
 from hubtrail.ingest.tracking import TrackingEndpoints
 from hubtrail.runtime import Runtime
-from hubtrail.web import dashboard, script, segment_browser
+from hubtrail.web import dashboard, forms_embed, script, segment_browser
 from hubtrail.web.dashboard.auth import SignInRequired, sign_in_redirect
 
 # Each API module contributes one router; add new ones here.
@@ -44,8 +46,11 @@ ROUTERS = [
     association_batches.router,
     properties.router,
     events.router,
+    forms.router,
+    form_submissions.router,
     segment_browser.router,  # before script.router: /js/segment-hubspot.js is not a hub id
     script.router,
+    forms_embed.router,
     *dashboard.ROUTERS,
 ]
 

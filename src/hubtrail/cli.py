@@ -26,7 +26,7 @@ from hubtrail.core.credentials import CredentialKind
 from hubtrail.core.errors import HubtrailError
 from hubtrail.core.portal_settings import setting_fields
 from hubtrail.process.processor import now_ms
-from hubtrail.store import exports, portals
+from hubtrail.store import exports, forms, portals
 from hubtrail.store.db import Database
 from hubtrail.store.migrate import upgrade
 
@@ -389,24 +389,36 @@ def user_create(
 
 @app.command("export")
 def export(
-    kind: str = typer.Argument(..., help="contacts, companies, events or pageviews"),
+    kind: str = typer.Argument(
+        ..., help="contacts, companies, events, pageviews, or submissions (with --form)"
+    ),
     portal: int = typer.Option(..., "--portal", help="Hub id."),
+    form: str | None = typer.Option(None, "--form", help="The form's guid (submissions)."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Write a portal's records to stdout as JSON lines."""
+    """Write a portal's records (or one form's submissions) to stdout as JSON lines."""
     if kind not in exports.EXPORT_KINDS:
         raise typer.BadParameter(
             f"choose one of {', '.join(exports.EXPORT_KINDS)}", param_hint="KIND"
         )
+    if (kind == exports.SUBMISSIONS) != bool(form):
+        raise typer.BadParameter("give a form's guid with submissions only", param_hint="--form")
 
     async def run(db: Database) -> None:
         if await db.read(lambda conn: portals.get_portal(conn, portal)) is None:
             raise typer.BadParameter(f"no portal has hub id {portal}")
-        total = await exports.count(db, kind, portal)
+        if form:
+            if await db.read(lambda conn: forms.get_form(conn, portal, form)) is None:
+                raise typer.BadParameter(f"portal {portal} has no form {form}", param_hint="--form")
+            total = await exports.count_submissions(db, portal, form)
+            records = exports.walk_submissions(db, portal, form)
+        else:
+            total = await exports.count(db, kind, portal)
+            records = exports.walk(db, kind, portal)
         out = sys.stdout.buffer
         with Progress(console=stderr, disable=not stderr.is_terminal, transient=True) as bar:
             task = bar.add_task(f"exporting {kind}", total=total)
-            async for record in exports.walk(db, kind, portal):
+            async for record in records:
                 out.write(orjson.dumps(record) + b"\n")
                 bar.advance(task)
         out.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -154,6 +154,17 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_call(self) -> Settings:
+        """A worker's lease must outlast one call, or a successor could take over rows the
+        worker is still sending."""
+        if self.forward_lease_s < self.forward_timeout_s + 2:
+            raise ValueError(
+                "forward_lease_s must be at least forward_timeout_s + 2 seconds "
+                f"(lease {self.forward_lease_s:g} s, timeout {self.forward_timeout_s:g} s)"
+            )
+        return self
 
     @property
     def base_url(self) -> str:

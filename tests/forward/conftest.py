@@ -208,7 +208,8 @@ async def add_destination(
     sends: frozenset[Sends] = frozenset(DEFAULT_SENDS),
     **options: Any,
 ) -> Destination:
-    values = {"rate_per_s": 10.0, "daily_budget": 40_000, **options}
+    # a budget large enough that spreading it over the day never holds a part-filled batch
+    values = {"rate_per_s": 10.0, "daily_budget": 10_000_000, **options}
 
     async def run(conn: Any) -> Destination:
         return await destinations.add(

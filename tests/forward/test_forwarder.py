@@ -10,7 +10,9 @@ import httpx
 import orjson
 import pytest
 
+from hubtrail.core.delivery import next_midnight_ms
 from hubtrail.forward.engine import Forwarder
+from hubtrail.process.processor import now_ms
 from hubtrail.store import destinations, outbox
 from hubtrail.store.outbox import Kind, Status
 from tests.forward.conftest import FakeClock, FakeHubSpot, Forwarding, network_error, status
@@ -43,7 +45,7 @@ async def test_contacts_go_in_batches_of_100(forwarding: Forwarding) -> None:
     label = f'destination="{forwarding.destination.id}"'
     assert f"hubtrail_forward_sent_total{{{label}}} 250.0" in metrics
     assert f"hubtrail_forward_calls_total{{{label}}} 3.0" in metrics
-    assert f"hubtrail_forward_budget_left{{{label}}} 39997.0" in metrics
+    assert f"hubtrail_forward_budget_left{{{label}}} 9.999997e+06" in metrics
 
 
 async def test_a_part_filled_batch_lingers_for_more(forwarding: Forwarding) -> None:
@@ -404,8 +406,9 @@ async def test_a_spent_daily_budget_stops_until_midnight(forwarding: Forwarding)
             destinations.destinations.update().values(daily_budget=1)  # type: ignore[attr-defined]
         )
     )
-    await forwarding.identify("ada@example.com")
-    await forwarding.segment("track", userId="ada@example.com", event="Paid")
+    for i in range(100):  # a full batch goes at once, whatever the budget
+        await forwarding.identify(f"p{i:03}@example.com")
+    await forwarding.segment("track", userId="p000@example.com", event="Paid")
     await forwarding.process()
     await forwarding.deliver()
     state = await forwarding.state()
@@ -554,3 +557,24 @@ async def test_crm_api_writes_are_forwarded_too(forwarding: Forwarding) -> None:
         forwarding.target.paths()
     )
     assert await forwarding.rows() == []
+
+
+async def test_a_trickle_of_changes_is_spread_over_the_days_budget(
+    forwarding: Forwarding,
+) -> None:
+    # A budget that, spread over what is left of the day, allows one call every 5 seconds.
+    now = max(forwarding.clock(), now_ms())
+    budget = (next_midnight_ms(now) - now) // 5_000
+    await forwarding.app.runtime.db.write(
+        lambda c: c.execute(
+            destinations.destinations.update().values(daily_budget=budget)  # type: ignore[attr-defined]
+        )
+    )
+    for second in range(10):  # a new contact about every second, each alone past its linger
+        await forwarding.identify(f"t{second}@example.com")
+        await forwarding.process()
+        await forwarding.deliver()
+    assert 1 <= len(forwarding.target.sent) <= 4  # not one call per change
+    forwarding.clock.advance(60_000)
+    await forwarding.deliver()
+    assert sorted(forwarding.target.contacts) == sorted(f"t{s}@example.com" for s in range(10))

@@ -110,6 +110,13 @@ class RateLimitHeaders:
         return 0
 
 
+def budget_gap_ms(now_ms: int, calls_left_today: int) -> int:
+    """The least time between two part-filled batches so that the calls left last until
+    midnight UTC: a steady trickle of changes (one a second) then goes a batch every few
+    seconds, not one call per change, and never stops the destination for the day."""
+    return (next_midnight_ms(now_ms) - now_ms) // max(1, calls_left_today)
+
+
 def utc_day(at_ms: int) -> int:
     """Days since the epoch: the daily budget's counter resets when this changes."""
     return at_ms // DAY_MS

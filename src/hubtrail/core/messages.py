@@ -71,6 +71,7 @@ class Message:
     values to write on the resolved contact, still uncoerced. `event_properties` travel with the
     event occurrence. `revenue` is added to the contact's `hs_analytics_revenue`. `traits` are
     Segment traits (identify, `context.traits`, group), mapped by `core.segment_traits` on use.
+    `company_properties` are a form's company fields, raw like `contact_properties`.
     """
 
     message_id: str
@@ -95,6 +96,12 @@ class Message:
     # Segment's browser library in device mode: hubtrail's HubSpot plugin delivered this same
     # call through the tracking code, so this copy is kept on the inbox but not applied.
     device_mode_copy: bool = False
+    # Form submissions (`Source.FORM`): the form, its company fields, the (name, value) pairs as
+    # sent, and the submission's context (hutk, pageUri, pageName, ipAddress).
+    form_guid: str | None = None
+    company_properties: dict[str, str] = field(default_factory=dict)
+    form_submitted: list[list[str]] = field(default_factory=list)
+    form_context: dict[str, str] = field(default_factory=dict)
 
     def partition(self) -> int:
         """The inbox partition: one visitor's (or email's) messages share one, so keep order."""

@@ -26,7 +26,12 @@ import httpx
 import orjson
 
 from hubtrail.config import Settings
-from hubtrail.core.delivery import RateLimitHeaders, backoff_ms, next_midnight_ms
+from hubtrail.core.delivery import (
+    RateLimitHeaders,
+    backoff_ms,
+    budget_gap_ms,
+    next_midnight_ms,
+)
 from hubtrail.forward import hubspot
 from hubtrail.forward.outcome import CallFailed, Held, LeaseLost, Result
 from hubtrail.forward.senders import send
@@ -125,6 +130,15 @@ class Forwarder:
             lambda c: outbox.due(c, destination_id, now, self.settings.forward_scan_rows)
         )
         batch = self.pick(rows, now)
+        gap_ms = budget_gap_ms(now, destination.calls_left_today(now))
+        part_filled = batch and len(batch) < BATCH_SIZES[batch[0].kind] and not batch[0].attempts
+        # A part-filled batch waits until the day's budget allows one more call (a trickle of
+        # changes must not spend it by noon): briefly here, or for a later cycle.
+        budget_wait_ms = gap_ms - (now - destination.bucket.at_ms) if part_filled else 0
+        if budget_wait_ms > LONGEST_WAIT_IN_CYCLE_MS:
+            batch = []
+        elif budget_wait_ms > 0:
+            await self.sleep(budget_wait_ms / 1000)
         if not batch:
             self._gauge(destination, rows)
             return False

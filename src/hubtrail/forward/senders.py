@@ -332,9 +332,11 @@ async def _ensure_definition(
         except CallFailed as error:
             if error.status != 404:
                 raise
+            # with every property in use, not only those defined here: one call, not one each
+            wanted = {**{name: (name, "string") for name in used}, **definition.properties}
             specs = [
                 (name, label, kind if kind in _TARGET_TYPES else "string")
-                for name, (label, kind) in sorted(definition.properties.items())
+                for name, (label, kind) in sorted(wanted.items())
             ]
             _, body = await fw.call(
                 d, hubspot.create_definition(definition.name, definition.label, specs)

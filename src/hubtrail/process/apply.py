@@ -17,6 +17,7 @@ from hubtrail.core.messages import Kind, Message, Source
 from hubtrail.core.outcomes import Outcome
 from hubtrail.core.plain_text import is_ascii_digits
 from hubtrail.core.properties import ObjectType, add_numbers, coerce_properties
+from hubtrail.process.form_apply import apply_form
 from hubtrail.process.segment_apply import apply_alias, apply_contact_traits, apply_group
 from hubtrail.store import contacts
 from hubtrail.store.batch import Batch
@@ -68,6 +69,8 @@ async def apply_message(batch: Batch, message: Message) -> Outcome:
     elif message.contact_properties or message.revenue:
         for name in [*message.contact_properties, *(["_m"] if message.revenue else [])]:
             outcome.note("NO_CONTACT", name, "dropped: the message identifies no contact")
+    if message.source is Source.FORM:
+        await apply_form(batch, message, contact, outcome)
     return outcome
 
 

@@ -1,6 +1,7 @@
 """Read-only walks over a portal's data for `hubtrail export`, one JSON-ready dict per record.
 
-Each walk pages by primary key, so an export of millions of rows holds one page in memory.
+Each walk pages by primary key, so an export of millions of rows holds one page in memory. A
+form's submissions are walked apart (`walk_submissions`): they are exported one form at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import Row, Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.properties import ObjectType, format_datetime_ms
+from hubtrail.store import forms
 from hubtrail.store.db import Database
 from hubtrail.store.schema import (
     companies,
@@ -178,4 +180,44 @@ _SHAPERS: dict[str, Shaper] = {
     "events": _shape_events,
     "pageviews": _shape_pageviews,
 }
-EXPORT_KINDS = tuple(_TABLES)
+SUBMISSIONS = "submissions"  # one form's: `walk_submissions`
+EXPORT_KINDS = (*_TABLES, SUBMISSIONS)
+
+
+async def count_submissions(db: Database, portal_id: int, guid: str) -> int:
+    return await db.read(lambda conn: forms.count_submissions(conn, portal_id, guid))
+
+
+async def walk_submissions(db: Database, portal_id: int, guid: str) -> AsyncIterator[Record]:
+    """Every submission of the portal's form `guid`, newest first (as HubSpot lists them)."""
+    before: int | None = None
+    while True:
+
+        async def run(conn: AsyncConnection, before: int | None = before) -> list[Any]:
+            return await forms.submissions_of_form(
+                conn, portal_id, guid, before_id=before, limit=PAGE_ROWS
+            )
+
+        page: list[forms.Submission] = await db.read(run)
+        for submission in page:
+            yield _submission(submission)
+        if len(page) < PAGE_ROWS:
+            return
+        before = page[-1].id
+
+
+def _submission(row: forms.Submission) -> Record:
+    """HubSpot's submission shape (`values[]` of name and value), with what hubtrail knows."""
+    return {
+        "id": str(row.id),
+        "formId": row.form_guid,
+        "submittedAt": _iso(row.submitted_at_ms),
+        "values": [{"name": name, "value": value} for name, value in row.submitted],
+        "pageUrl": row.page_uri,
+        "pageName": row.page_name,
+        "hutk": row.hutk or None,
+        "ipAddress": row.ip_address or None,
+        "contactId": str(row.contact_id) if row.contact_id else None,
+        "visitorId": str(row.visitor_id) if row.visitor_id else None,
+        "messageId": row.message_id,
+    }

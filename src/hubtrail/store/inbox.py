@@ -18,8 +18,10 @@ from hubtrail.store.sql import insert_ignoring
 
 # Advisory locks are per database, not per schema: the lock's first key is the schema's hash, so
 # hubtrail installations in two schemas of one database never wait on each other's partitions.
-_LOCK_PARTITION = text(
-    "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '/inbox'), :partition)"
+_LOCK_BUSY_PARTITIONS = text(
+    "SELECT partition FROM (SELECT DISTINCT partition FROM inbox "
+    "WHERE processed_at_ms IS NULL) AS busy "
+    "WHERE pg_try_advisory_xact_lock(hashtext(current_schema() || '/inbox'), partition)"
 )
 
 
@@ -85,13 +87,9 @@ async def claim(conn: AsyncConnection, limit: int) -> list[tuple[int, str]]:
 
 
 async def _lock_partitions(conn: AsyncConnection) -> list[int]:
-    busy = select(inbox.c.partition).where(inbox.c.processed_at_ms.is_(None)).distinct()
-    held = []
-    for partition in (await conn.execute(busy)).scalars():
-        locked = await conn.execute(_LOCK_PARTITION, {"partition": partition})
-        if locked.scalar():
-            held.append(partition)
-    return held
+    """The busy partitions this transaction could lock, in one round trip."""
+    rows = await conn.execute(_LOCK_BUSY_PARTITIONS)
+    return [int(partition) for partition in rows.scalars()]
 
 
 async def mark_processed(

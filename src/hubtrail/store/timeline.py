@@ -20,11 +20,15 @@ import orjson
 from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubtrail.core import messages
+from hubtrail.core.forms import HONEYPOT_FIELD
 from hubtrail.core.properties import ObjectType
 from hubtrail.store.schema import (
     contact_identities,
     event_definitions,
     event_occurrences,
+    form_submissions,
+    forms,
     page_views,
     property_history,
 )
@@ -43,10 +47,18 @@ class Kind(StrEnum):
     EVENT = "event"
     IDENTITY = "identity"
     PROPERTY = "property"
+    FORM_SUBMISSION = "form_submission"
 
 
-# Ties within one millisecond: a property change sorts below the identify or view that caused it.
-_RANK = {Kind.PROPERTY: 0, Kind.IDENTITY: 1, Kind.PAGE_VIEW: 2, Kind.EVENT: 3}
+# Ties within one millisecond: a property change sorts below the identify, view or form
+# submission that caused it.
+_RANK = {
+    Kind.PROPERTY: 0,
+    Kind.IDENTITY: 1,
+    Kind.PAGE_VIEW: 2,
+    Kind.EVENT: 3,
+    Kind.FORM_SUBMISSION: 4,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +84,8 @@ class Cursor:
 @dataclass(frozen=True, slots=True)
 class Item:
     """One thing that happened. `title` and `detail` by kind: page title and URL, event label
-    and internal name, identity kind and value, property name and new value."""
+    and internal name, identity kind and value, property name and new value, form name and
+    page URL (the submitted name/value pairs, in their order, in `values`)."""
 
     at_ms: int
     kind: Kind
@@ -81,6 +94,7 @@ class Item:
     detail: str
     source: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    values: tuple[tuple[str, str], ...] = ()
 
     @property
     def cursor(self) -> Cursor:
@@ -240,7 +254,69 @@ async def property_changes_of(
     ]
 
 
-CONTACT_SOURCES: tuple[Source, ...] = (page_views_of, events_of, identities_of, property_changes_of)
+async def form_submissions_of(
+    conn: AsyncConnection, scope: Scope, before: Cursor | None, limit: int
+) -> list[Item]:
+    """Form submissions: what was sent, each value under the label its field had on the form,
+    and on which page. Read here rather than through `store.forms.submissions_of_contacts`,
+    which has no cursor to page by."""
+    if scope.object_type is not ObjectType.CONTACT:
+        return []
+    fs, f = form_submissions.c, forms.c
+    query = (
+        select(
+            fs.id,
+            fs.submitted_at_ms,
+            fs.submitted,
+            fs.page_uri,
+            fs.page_name,
+            f.guid,
+            f.name,
+            f.definition,
+        )
+        .join(forms, f.id == fs.form_id)
+        .where(
+            fs.portal_id == scope.portal_id,
+            fs.contact_id.in_(scope.object_ids),
+            _older_than(Kind.FORM_SUBMISSION, fs.submitted_at_ms, fs.id, before),
+        )
+        .order_by(fs.submitted_at_ms.desc(), fs.id.desc())
+        .limit(limit)
+    )
+    items = []
+    labels_of: dict[str, dict[str, str]] = {}  # by form guid: a page often holds one form's
+    for row in await conn.execute(query):
+        labels = labels_of.get(row.guid)
+        if labels is None:
+            labels = labels_of[row.guid] = _field_labels(row.definition)
+        values = tuple(
+            (labels.get(str(name)) or str(name), _text(value))
+            for name, value in _json_pairs(row.submitted)
+            if name != HONEYPOT_FIELD
+        )
+        extra = {"form_guid": row.guid, "page_name": row.page_name}
+        items.append(
+            Item(
+                row.submitted_at_ms,
+                Kind.FORM_SUBMISSION,
+                row.id,
+                row.name,
+                row.page_uri,
+                messages.Source.FORM.value,
+                extra,
+                values,
+            )
+        )
+    return items
+
+
+CONTACT_SOURCES: tuple[Source, ...] = (
+    page_views_of,
+    events_of,
+    identities_of,
+    property_changes_of,
+    form_submissions_of,
+)
 COMPANY_SOURCES: tuple[Source, ...] = (property_changes_of,)
 
 
@@ -272,6 +348,29 @@ def _json_object(raw: str | None) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {}
     return loaded if isinstance(loaded, dict) else {}
+
+
+def _field_labels(definition: str | None) -> dict[str, str]:
+    """A form definition's field labels by field name (`core.forms.form_to_json`'s document)."""
+    fields = _json_object(definition).get("fields")
+    if not isinstance(fields, list):
+        return {}
+    return {
+        str(item["name"]): str(item.get("label") or "")
+        for item in fields
+        if isinstance(item, dict) and "name" in item
+    }
+
+
+def _json_pairs(raw: str | None) -> list[tuple[Any, Any]]:
+    """`[[name, value], …]` as stored; anything else is no pairs."""
+    try:
+        loaded = orjson.loads(raw or "[]")
+    except orjson.JSONDecodeError:
+        return []
+    if not isinstance(loaded, list):
+        return []
+    return [(p[0], p[1]) for p in loaded if isinstance(p, list) and len(p) == 2]
 
 
 def _text(value: Any) -> str:

@@ -418,11 +418,8 @@ async def read_list(
     found = await forms.list_forms(
         conn, portal_id, after_id=after_id, limit=FORMS_PAGE + 1, archived=archived
     )
-    # One count per listed form: a page holds at most FORMS_PAGE of them.
-    return [
-        Listed(row_id, form, await forms.count_submissions(conn, portal_id, form.guid))
-        for row_id, form in found
-    ]
+    counts = await forms.count_by_form(conn, portal_id, [row_id for row_id, _ in found])
+    return [Listed(row_id, form, counts.get(row_id, 0)) for row_id, form in found]
 
 
 @router.get("/app/{hub_id}/forms")
@@ -494,7 +491,6 @@ async def _builder(
         "draft": draft,
         "rows": rows,
         "types": [(t.value, label) for t, label in TYPE_LABELS.items()],
-        "with_options": [t.value for t in WITH_OPTIONS],
         "property_groups": groups,
         "property_values": {p["value"] for group in groups for p in group["options"]},
         "blank_row": Row(),

@@ -16,7 +16,7 @@ from rich.progress import Progress
 from hubtrail.config import Settings
 from hubtrail.core.properties import parse_instant_ms
 from hubtrail.process.processor import now_ms
-from hubtrail.store import destinations, outbox, portals
+from hubtrail.store import destinations, forms, outbox, portals
 from hubtrail.store.db import Database
 from hubtrail.store.destinations import DEFAULT_SENDS, Destination, Sends, parse_sends
 from hubtrail.store.migrate import upgrade
@@ -161,6 +161,37 @@ def destination_remove(
 
     dropped = _run(database_url, remove)
     typer.echo(f"removed destination {destination_id} ({dropped} queued changes dropped)")
+
+
+@destination_app.command("map-form")
+def destination_map_form(
+    destination_id: int = typer.Argument(..., help="Destination id."),
+    form: str = typer.Option(..., "--form", help="The local form's guid."),
+    hubspot_portal: int = typer.Option(..., "--hubspot-portal", help="HubSpot's portal id."),
+    hubspot_form: str = typer.Option(..., "--hubspot-form", help="HubSpot's form guid."),
+    forms_base_url: str = typer.Option(
+        destinations.HSFORMS_URL, "--forms-base-url", help="HubSpot's forms API."
+    ),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Also send a form's submissions, from now on, to a HubSpot form (its submission API)."""
+
+    async def change(db: Database) -> None:
+        async def run(conn: Any) -> None:
+            found = await destinations.get(conn, destination_id)
+            if found is None:
+                raise typer.BadParameter(f"no destination {destination_id}")
+            if await forms.get_form(conn, found.portal_id, form) is None:
+                raise typer.BadParameter(
+                    f"portal {found.portal_id} has no form {form}", param_hint="--form"
+                )
+            target = destinations.FormTarget(form, hubspot_portal, hubspot_form, forms_base_url)
+            await destinations.map_form(conn, destination_id, target)
+
+        await db.write(run)
+
+    _run(database_url, change)
+    typer.echo(f"submissions of form {form} go to HubSpot form {hubspot_form} too")
 
 
 @destination_app.command("set-token")

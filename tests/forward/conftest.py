@@ -47,6 +47,7 @@ class Sent:
     path: str
     body: Any
     at_ms: int
+    host: str = ""
 
 
 @dataclass
@@ -65,7 +66,9 @@ class FakeHubSpot:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = orjson.loads(request.content) if request.content else None
-        self.sent.append(Sent(request.method, request.url.path, body, self.clock.now_ms))
+        self.sent.append(
+            Sent(request.method, request.url.path, body, self.clock.now_ms, request.url.host)
+        )
         queued = self.answers.get(request.url.path)
         if queued:
             return queued.pop(0)(request)
@@ -115,6 +118,8 @@ class FakeHubSpot:
             return self._definitions(method, path, body)
         if path == "/events/v3/send/batch":
             return httpx.Response(204)
+        if path.startswith("/submissions/v3/integration/secure/submit/"):
+            return httpx.Response(200, json={"inlineMessage": "Thanks"})
         return httpx.Response(404, json={"status": "error", "message": f"no route {path}"})
 
     def _definitions(self, method: str, path: str, body: Any) -> httpx.Response:

@@ -11,8 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from hubtrail.cli import app
+from hubtrail.core.forms import FieldType, Form, FormField, new_guid
 from hubtrail.process.processor import now_ms
-from hubtrail.store import contacts, outbox
+from hubtrail.store import contacts, destinations, forms, outbox
 from hubtrail.store.db import Database as Store
 from hubtrail.store.outbox import Kind
 from tests.conftest import Database, make_settings
@@ -140,3 +141,42 @@ def test_status_dead_letter_replay_and_backfill(hubtrail, database: Database) ->
     code, _, output = hubtrail("deliveries", "replay", "--since", "yesterday-ish")
     assert code != 0
     assert "ISO-8601" in output
+
+
+def test_a_form_is_mapped_to_a_hubspot_form(hubtrail, database: Database) -> None:  # type: ignore[no-untyped-def]
+    hub = json_of(hubtrail("portal", "create", "Acme", "--json"))["hub_id"]
+    [dest] = json_of(
+        hubtrail("destination", "add", "hubspot", "--portal", str(hub), "--token", "t", "--json")
+    )
+    form = Form(new_guid(), hub, "Guide", (FormField("email", "Email", FieldType.EMAIL),))
+    in_store(database, lambda c: forms.create_form(c, form, now_ms()))
+    code, _, output = hubtrail(
+        "destination",
+        "map-form",
+        str(dest["id"]),
+        "--form",
+        "nope",
+        "--hubspot-portal",
+        "555",
+        "--hubspot-form",
+        "remote",
+    )
+    assert code != 0
+    assert "has no form nope" in output
+    code, out, output = hubtrail(
+        "destination",
+        "map-form",
+        str(dest["id"]),
+        "--form",
+        form.guid,
+        "--hubspot-portal",
+        "555",
+        "--hubspot-form",
+        "remote",
+    )
+    assert code == 0, output
+    assert "go to HubSpot form remote" in out
+    targets = in_store(database, lambda c: destinations.form_targets(c, [dest["id"]]))
+    assert targets[dest["id"]][form.guid] == destinations.FormTarget(
+        form.guid, 555, "remote", "https://api.hsforms.com"
+    )

@@ -11,9 +11,11 @@ import orjson
 import pytest
 
 from hubtrail.core.delivery import next_midnight_ms
+from hubtrail.core.forms import FieldType, Form, FormField, new_guid
+from hubtrail.core.properties import ObjectType
 from hubtrail.forward.engine import Forwarder
 from hubtrail.process.processor import now_ms
-from hubtrail.store import destinations, outbox
+from hubtrail.store import destinations, forms, outbox
 from hubtrail.store.outbox import Kind, Status
 from tests.forward.conftest import FakeClock, FakeHubSpot, Forwarding, network_error, status
 
@@ -578,3 +580,72 @@ async def test_a_trickle_of_changes_is_spread_over_the_days_budget(
     forwarding.clock.advance(60_000)
     await forwarding.deliver()
     assert sorted(forwarding.target.contacts) == sorted(f"t{s}@example.com" for s in range(10))
+
+
+async def test_a_mapped_forms_submissions_go_to_its_hubspot_form(forwarding: Forwarding) -> None:
+    form = Form(
+        guid=new_guid(),
+        portal_id=forwarding.portal.hub_id,
+        name="Guide",
+        fields=(
+            FormField("email", "Email", FieldType.EMAIL, required=True),
+            FormField("firstname", "First name", FieldType.TEXT),
+            FormField("name", "Company", FieldType.TEXT, object_type=ObjectType.COMPANY),
+        ),
+    )
+    target = destinations.FormTarget(form.guid, 555, "remote-form-guid", "https://forms.hs.test")
+
+    async def setup(conn: Any) -> None:
+        await forms.create_form(conn, form, forwarding.clock())
+        await destinations.map_form(conn, forwarding.destination.id, target)
+
+    await forwarding.app.runtime.db.write(setup)
+    transport = httpx.ASGITransport(app=forwarding.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = {
+            "fields": [
+                {"name": "email", "value": "ada@example.com"},
+                {"name": "firstname", "value": "Ada"},
+                {"objectTypeId": "0-2", "name": "name", "value": "Acme"},
+            ],
+            "context": {"hutk": "0123456789abcdef0123456789abcdef", "pageUri": "https://x.test/"},
+        }
+        path = f"/submissions/v3/integration/submit/{forwarding.portal.hub_id}/{form.guid}"
+        assert (await client.post(path, json=body)).status_code == 200
+    await forwarding.process()
+    await forwarding.deliver()
+    [sent] = [s for s in forwarding.target.sent if s.path.startswith("/submissions/")]
+    assert (sent.host, sent.path) == (
+        "forms.hs.test",
+        "/submissions/v3/integration/secure/submit/555/remote-form-guid",
+    )
+    assert sent.body["fields"] == [
+        {"objectTypeId": "0-1", "name": "email", "value": "ada@example.com"},
+        {"objectTypeId": "0-1", "name": "firstname", "value": "Ada"},
+        {"objectTypeId": "0-2", "name": "name", "value": "Acme"},
+    ]
+    assert sent.body["context"] == {
+        "hutk": "0123456789abcdef0123456789abcdef",
+        "pageUri": "https://x.test/",
+    }
+    assert UPSERT in forwarding.target.paths()  # the contact change goes too
+    assert await forwarding.rows() == []
+
+
+async def test_an_unmapped_forms_submissions_are_only_contact_changes(
+    forwarding: Forwarding,
+) -> None:
+    form = Form(
+        guid=new_guid(),
+        portal_id=forwarding.portal.hub_id,
+        name="Plain",
+        fields=(FormField("email", "Email", FieldType.EMAIL, required=True),),
+    )
+    await forwarding.app.runtime.db.write(lambda c: forms.create_form(c, form, forwarding.clock()))
+    transport = httpx.ASGITransport(app=forwarding.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        path = f"/submissions/v3/integration/submit/{forwarding.portal.hub_id}/{form.guid}"
+        body = {"fields": [{"name": "email", "value": "lin@example.com"}]}
+        assert (await client.post(path, json=body)).status_code == 200
+    await forwarding.process()
+    assert [r.kind for r in await forwarding.rows()] == [Kind.CONTACT]

@@ -35,6 +35,18 @@ CALLS = {
     "create_event_property": hubspot.create_event_property(
         "order_completed", "total", "Total", "number"
     ),
+    "submit_form": hubspot.submit_form(
+        "https://api.hsforms.com",
+        555,
+        "remote-form-guid",
+        [("0-1", "email", "ada@example.com"), ("0-2", "name", "Acme")],
+        {
+            "hutk": "0123456789abcdef0123456789abcdef",
+            "pageUri": "https://x.example/",
+            "pageName": "",
+        },
+        AT_MS,
+    ),
     "send_events": hubspot.send_events(
         1000001,
         [
@@ -62,6 +74,8 @@ CALLS = {
 def test_outbound_payloads_match_their_snapshots(name: str) -> None:
     call = CALLS[name]
     shown = {"method": call.method, "path": call.path, "body": call.body}
+    if call.base_url:
+        shown["base_url"] = call.base_url
     path = SNAPSHOTS / f"{name}.json"
     text = orjson.dumps(shown, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():

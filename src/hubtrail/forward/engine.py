@@ -49,6 +49,7 @@ BATCH_SIZES = {
     Kind.ASSOCIATION: hubspot.ASSOCIATION_BATCH,
     Kind.EVENT: hubspot.EVENT_BATCH,
     Kind.PAGEVIEW: hubspot.EVENT_BATCH,
+    Kind.SUBMISSION: 1,  # HubSpot takes one submission a call
 }
 DEFAULT_429_PAUSE_MS = 10_000  # HubSpot's ten-secondly window, when no Retry-After says otherwise
 AUTH_PAUSE_MS = 300_000
@@ -282,7 +283,7 @@ class Forwarder:
         try:
             response = await self._client.request(
                 call.method,
-                destination.base_url + call.path,
+                (call.base_url or destination.base_url) + call.path,
                 json=call.body,
                 headers={"Authorization": f"Bearer {destination.token}"},
             )

@@ -11,7 +11,9 @@ Pure: each function builds one `Call` (method, path, JSON body) or reads one ans
 - associations: `POST /crm/v4/associations/contacts/companies/batch/associate/default`, ≤ 100;
 - event definitions: `GET|POST /events/v3/event-definitions[/{name}]`, and
   `POST /events/v3/event-definitions/{name}/property` for a property the target lacks;
-- events: `POST /events/v3/send/batch`, ≤ 500, each with a stable `uuid`, so a resend is harmless.
+- events: `POST /events/v3/send/batch`, ≤ 500, each with a stable `uuid`, so a resend is harmless;
+- form submissions, for a form mapped to a HubSpot form: one
+  `POST {api.hsforms.com}/submissions/v3/integration/secure/submit/{portalId}/{formGuid}` each.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Call:
     method: str
     path: str
     body: dict[str, Any] | None = None
+    base_url: str | None = None  # another host than the destination's API (HubSpot's forms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +264,30 @@ def send_events(portal_id: int, occurrences: Sequence[Occurrence]) -> Call:
             item["utk"] = occurrence.utk
         inputs.append(item)
     return Call("POST", "/events/v3/send/batch", {"inputs": inputs})
+
+
+# --- form submissions ---------------------------------------------------------------------------
+
+
+def submit_form(
+    base_url: str,
+    portal_id: int,
+    form_guid: str,
+    fields: Sequence[tuple[str, str, str]],
+    context: Mapping[str, str],
+    submitted_at_ms: int,
+) -> Call:
+    """`fields` are (objectTypeId, name, value); `context` HubSpot's (hutk, pageUri, pageName)."""
+    return Call(
+        "POST",
+        f"/submissions/v3/integration/secure/submit/{portal_id}/{form_guid}",
+        {
+            "submittedAt": str(submitted_at_ms),
+            "fields": [{"objectTypeId": t, "name": n, "value": v} for t, n, v in fields],
+            "context": {k: v for k, v in context.items() if v},
+        },
+        base_url=base_url,
+    )
 
 
 # --- helpers ----------------------------------------------------------------------------------

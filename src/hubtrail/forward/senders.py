@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from hubtrail.core.forms import OBJECT_TYPE_IDS, Form
 from hubtrail.core.properties import ObjectType
 from hubtrail.forward import hubspot
 from hubtrail.forward.outcome import CallFailed, Result
-from hubtrail.store import destinations, forward_reads
+from hubtrail.store import destinations, forms, forward_reads
 from hubtrail.store.batch import is_usertoken
 from hubtrail.store.db import Database
 from hubtrail.store.destinations import Destination, RemoteId
@@ -360,10 +361,51 @@ async def _ensure_definition(
     return target
 
 
+# --- form submissions ---------------------------------------------------------------------------
+
+
+async def _submission(fw: Forwarding, portal_id: int, message_id: str) -> forms.Submission | None:
+    return await fw.db.read(lambda c: forms.submission_by_message(c, portal_id, message_id))
+
+
+async def _form(fw: Forwarding, portal_id: int, guid: str) -> Form | None:
+    return await fw.db.read(lambda c: forms.get_form(c, portal_id, guid))
+
+
+async def send_submissions(fw: Forwarding, d: Destination, rows: list[Row], result: Result) -> None:
+    """Each submission to the HubSpot form its form is mapped to (one call each)."""
+    targets = (await fw.db.read(lambda c: destinations.form_targets(c, [d.id]))).get(d.id, {})
+    for row in rows:
+        found = await _submission(fw, d.portal_id, row.object_key)
+        target = targets.get(found.form_guid) if found is not None else None
+        if found is None or target is None:  # deleted since, or the mapping was removed
+            result.sent.append(row.id)
+            continue
+        form = await _form(fw, d.portal_id, found.form_guid)
+        types = {f.name: OBJECT_TYPE_IDS[f.object_type] for f in form.fields} if form else {}
+        fields = [(types.get(n, "0-1"), n, v) for n, v in found.submitted if n in types]
+        context = {"hutk": found.hutk, "pageUri": found.page_uri, "pageName": found.page_name}
+        call = hubspot.submit_form(
+            target.base_url,
+            target.remote_portal_id,
+            target.remote_form_guid,
+            fields,
+            context,
+            found.submitted_at_ms,
+        )
+        try:
+            await fw.call(d, call)
+        except CallFailed as error:
+            result.fail([row.id], error)
+        else:
+            result.sent.append(row.id)
+
+
 SENDERS: dict[Kind, Callable[[Forwarding, Destination, list[Row], Result], Awaitable[None]]] = {
     Kind.CONTACT: send_contacts,
     Kind.COMPANY: send_companies,
     Kind.ASSOCIATION: send_associations,
     Kind.EVENT: send_events,
     Kind.PAGEVIEW: send_page_views,
+    Kind.SUBMISSION: send_submissions,
 }

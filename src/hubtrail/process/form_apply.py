@@ -79,6 +79,7 @@ async def apply_form(
             "visitor_id": outcome.visitor_id,
         },
     )
+    batch.note_submission(portal, guid, message.message_id)
     if contact is not None:
         await _count_conversion(batch, message, contact, form.name, outcome)
 

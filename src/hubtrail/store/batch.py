@@ -219,6 +219,10 @@ class Batch:
                 self._to_forward.objects.add((portal_id, object_type, object_id))
         return list(changed)
 
+    def note_submission(self, portal_id: int, form_guid: str, message_id: str) -> None:
+        """A form submission was recorded: destinations mapping its form send it on."""
+        self._to_forward.submissions.add((portal_id, form_guid, message_id))
+
     def note_association(self, portal_id: int, contact_id: int, company_id: int) -> None:
         """A contact ↔ company association was added: destinations may want it."""
         self._to_forward.associations.add((portal_id, contact_id, company_id))
@@ -271,8 +275,10 @@ class Batch:
                 continue
             linked = [v for p, v in notes.linked_visitors if p == portal_id]
             history = await outbox.visitor_history(self.conn, portal_id, linked)
+            forms = await destinations.form_targets(self.conn, [d.id for d in wanted])
             for destination in wanted:
-                entries.extend(notes.entries(destination, history))
+                mapped = set(forms.get(destination.id, {}))
+                entries.extend(notes.entries(destination, history, mapped))
         await outbox.enqueue(self.conn, entries, self.at_ms)
 
 
@@ -289,6 +295,7 @@ class ForwardNotes:
         self.associations: set[tuple[int, int, int]] = set()
         self.activity: set[tuple[int, outbox.Kind, str]] = set()
         self.linked_visitors: set[tuple[int, int]] = set()
+        self.submissions: set[tuple[int, str, str]] = set()  # portal, form guid, message id
 
     def portals(self) -> set[int]:
         return (
@@ -296,6 +303,7 @@ class ForwardNotes:
             | {p for p, _, _ in self.associations}
             | {p for p, _, _ in self.activity}
             | {p for p, _ in self.linked_visitors}
+            | {p for p, _, _ in self.submissions}
         )
 
     def note_activity(
@@ -314,7 +322,10 @@ class ForwardNotes:
                     self.activity.add((row["portal_id"], kind, row["message_id"]))
 
     def entries(
-        self, destination: destinations.Destination, history: list[tuple[outbox.Kind, str]]
+        self,
+        destination: destinations.Destination,
+        history: list[tuple[outbox.Kind, str]],
+        mapped_forms: set[str] | None = None,
     ) -> list[outbox.Entry]:
         portal, sends, d = destination.portal_id, destination.sends, destination.id
         kinds = {
@@ -340,8 +351,10 @@ class ForwardNotes:
         ]
         found += [(kind, key) for p, kind, key in self.activity if p == portal]
         found += history
-        return [
-            outbox.Entry(d, portal, kind, key)
-            for kind, key in sorted(set(found))
-            if kinds[kind] in sends
+        chosen = [(kind, key) for kind, key in sorted(set(found)) if kinds[kind] in sends]
+        chosen += [
+            (outbox.Kind.SUBMISSION, message_id)
+            for p, guid, message_id in sorted(self.submissions)
+            if p == portal and guid in (mapped_forms or set())
         ]
+        return [outbox.Entry(d, portal, kind, key) for kind, key in chosen]

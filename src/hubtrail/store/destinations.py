@@ -19,7 +19,7 @@ from sqlalchemy import case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hubtrail.core.delivery import Bucket, utc_day
-from hubtrail.store.schema import destination_ids, destinations, outbox
+from hubtrail.store.schema import destination_forms, destination_ids, destinations, outbox
 from hubtrail.store.sql import upsert
 
 
@@ -151,6 +151,9 @@ async def all_destinations(
 async def remove(conn: AsyncConnection, destination_id: int) -> int:
     """Delete a destination with its queue and remembered ids; returns the rows dropped."""
     dropped = await conn.execute(delete(outbox).where(outbox.c.destination_id == destination_id))
+    await conn.execute(
+        delete(destination_forms).where(destination_forms.c.destination_id == destination_id)
+    )
     await conn.execute(
         delete(destination_ids).where(destination_ids.c.destination_id == destination_id)
     )
@@ -333,3 +336,51 @@ async def forget_id(
             destination_ids.c.local_key == local_key,
         )
     )
+
+
+# --- forms sent on to HubSpot forms -------------------------------------------------------------
+
+HSFORMS_URL = "https://api.hsforms.com"
+
+
+@dataclass(frozen=True, slots=True)
+class FormTarget:
+    """The HubSpot form a local form's submissions are also sent to."""
+
+    form_guid: str
+    remote_portal_id: int
+    remote_form_guid: str
+    base_url: str
+
+
+async def map_form(conn: AsyncConnection, destination_id: int, target: FormTarget) -> None:
+    row = {
+        "destination_id": destination_id,
+        "form_guid": target.form_guid,
+        "remote_portal_id": target.remote_portal_id,
+        "remote_form_guid": target.remote_form_guid,
+        "base_url": target.base_url.rstrip("/"),
+    }
+    stmt = upsert(
+        conn,
+        destination_forms,
+        ["destination_id", "form_guid"],
+        ["remote_portal_id", "remote_form_guid", "base_url"],
+    )
+    await conn.execute(stmt, [row])
+
+
+async def form_targets(
+    conn: AsyncConnection, destination_ids_: Sequence[int]
+) -> dict[int, dict[str, FormTarget]]:
+    """Per destination id: its mapped forms by local guid."""
+    if not destination_ids_:
+        return {}
+    f = destination_forms
+    rows = await conn.execute(select(f).where(f.c.destination_id.in_(list(destination_ids_))))
+    found: dict[int, dict[str, FormTarget]] = {}
+    for row in rows:
+        found.setdefault(row.destination_id, {})[row.form_guid] = FormTarget(
+            row.form_guid, row.remote_portal_id, row.remote_form_guid, row.base_url
+        )
+    return found

@@ -189,6 +189,15 @@ async def submissions_of_contacts(
     return [_submission(row) for row in await conn.execute(query)]
 
 
+async def submission_by_message(
+    conn: AsyncConnection, portal_id: int, message_id: str
+) -> Submission | None:
+    s = form_submissions
+    query = _submissions_query().where(s.c.portal_id == portal_id, s.c.message_id == message_id)
+    row = (await conn.execute(query)).first()
+    return _submission(row) if row is not None else None
+
+
 async def count_submissions(conn: AsyncConnection, portal_id: int, guid: str) -> int:
     s = form_submissions
     query = (

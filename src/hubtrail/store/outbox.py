@@ -38,6 +38,7 @@ class Kind(StrEnum):
     ASSOCIATION = "association"
     EVENT = "event"
     PAGEVIEW = "pageview"
+    SUBMISSION = "submission"  # a form submission, to the HubSpot form its form is mapped to
 
 
 class Status(StrEnum):
@@ -356,6 +357,8 @@ async def backfill(
     """Queue everything of `kinds` the portal recorded before `before_ms`; returns rows added."""
     added = 0
     for kind in kinds:
+        if kind is Kind.SUBMISSION:  # sent from the moment a form is mapped, not before
+            continue
         source = _backfill_source(kind, portal_id, before_ms)
         rows = [
             Entry(destination_id, portal_id, kind, str(key))

@@ -401,6 +401,17 @@ outbox = Table(
     ),
 )
 
+# Forms whose submissions a destination also sends to one of its HubSpot forms.
+destination_forms = Table(
+    "destination_forms",
+    metadata,
+    Column("destination_id", BigInteger, ForeignKey("destinations.id"), primary_key=True),
+    Column("form_guid", String(36), primary_key=True),
+    Column("remote_portal_id", BigInteger, nullable=False),
+    Column("remote_form_guid", String(64), nullable=False),
+    Column("base_url", Text, nullable=False),  # HubSpot's forms API: https://api.hsforms.com
+)
+
 destination_ids = Table(
     "destination_ids",
     metadata,

@@ -47,10 +47,9 @@ BACKLOG_PEOPLE = 1_000
 KILLED_PEOPLE = 400
 EVENT = "Order Completed"
 DEADLINE_S = 600.0  # generous, for a slow or busy box; a deadline to give up, never an assertion
-# Before the first event batch the definition is looked up on the target (404) and created, then
-# each property the orders carry (order_id, plan) is created on it: a Segment track makes its
-# definition without properties, so they are not in the create call.
-DEFINITION_CALLS = 4
+# Before the first event batch the definition is looked up on the target (404), then created with
+# every property the orders carry (order_id, plan) in the same call.
+DEFINITION_CALLS = 2
 T = TypeVar("T")
 _METRIC = re.compile(r"^(\w+)(?:\{[^}]*\})? (\S+)$", re.MULTILINE)
 

@@ -1,47 +1,13 @@
-// Forms pages: "Copy" buttons for embed codes, a confirmation before a form is archived, and the
-// builder: fields added, removed and reordered in the page (without scripts the same buttons post
-// the builder and the server answers with the rows changed), only the inputs a field's type uses,
-// and a live preview drawn by the embed script's hbspt.forms.renderDefinition.
+// The form builder: fields added, removed and reordered in the page (without scripts the same
+// buttons post the builder and the server answers with the rows changed), only the inputs a
+// field's type uses, and a live preview drawn by the embed script's hbspt.forms.renderDefinition.
+// Copy buttons and the archive confirmation are page-actions.js, shared with other pages.
 (function () {
   "use strict";
 
   var each = function (list, fn) {
     Array.prototype.forEach.call(list, fn);
   };
-
-  function copied(button) {
-    button.textContent = "Copied";
-    window.setTimeout(function () {
-      button.textContent = "Copy";
-    }, 1500);
-  }
-
-  each(document.querySelectorAll("button[data-copy]"), function (button) {
-    var field = document.getElementById(button.getAttribute("data-copy"));
-    if (!field) {
-      return;
-    }
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      field.select();
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(field.value).then(function () {
-          copied(button);
-        });
-      } else if (document.execCommand("copy")) {
-        // Plain http outside localhost has no clipboard API; the selection copies instead.
-        copied(button);
-      }
-    });
-  });
-
-  each(document.querySelectorAll("form[data-confirm]"), function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) {
-        event.preventDefault();
-      }
-    });
-  });
 
   var builder = document.getElementById("form-builder");
   var list = document.getElementById("field-rows");

@@ -1,5 +1,6 @@
-// Settings: "Copy" buttons for the snippets and a new secret, and a confirmation before a
-// credential is revoked (forms with data-confirm). Without scripts the page works as is.
+// Any dashboard page: "Copy" buttons (button[data-copy] names the field to copy: snippets, a new
+// secret, embed codes) and a confirmation before a form with data-confirm is posted (revoking a
+// credential, archiving a form). Without scripts the pages work as they are.
 (function () {
   "use strict";
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -16,8 +15,9 @@ from rich.progress import Progress
 from hubtrail.config import Settings
 from hubtrail.core.properties import parse_instant_ms
 from hubtrail.process.processor import now_ms
-from hubtrail.store import destinations, forms, outbox, portals
+from hubtrail.store import delivery_views, destinations, forms, outbox, portals
 from hubtrail.store.db import Database
+from hubtrail.store.delivery_views import iso_time
 from hubtrail.store.destinations import DEFAULT_SENDS, Destination, Sends, parse_sends
 from hubtrail.store.migrate import upgrade
 
@@ -78,12 +78,6 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(str(v) for v in value)
     return str(value)
-
-
-def _time(at_ms: int | None) -> str | None:
-    if not at_ms:
-        return None
-    return datetime.fromtimestamp(at_ms / 1000, UTC).isoformat(timespec="seconds")
 
 
 # --- destination ------------------------------------------------------------------------------
@@ -217,31 +211,6 @@ def destination_set_token(
 # --- deliveries -------------------------------------------------------------------------------
 
 
-def status_rows(
-    found: list[Destination], counts: dict[int, outbox.Counts], now: int
-) -> list[dict[str, Any]]:
-    rows = []
-    for d in found:
-        c = counts.get(d.id, outbox.Counts())
-        rows.append(
-            {
-                "destination": d.id,
-                "portal": d.portal_id,
-                "queued": c.pending + c.inflight,
-                "sent": d.sent_count,
-                "retried": d.retried_count,
-                "dead": c.dead,
-                "calls": d.calls_count,
-                "throttled": d.throttled_count,
-                "budget_left": d.calls_left_today(now),
-                "oldest_queued": _time(c.oldest_pending_at_ms),
-                "paused_until": _time(d.paused_until_ms) if d.paused_until_ms > now else None,
-                "pause_reason": d.pause_reason if d.paused_until_ms > now else "",
-            }
-        )
-    return rows
-
-
 @deliveries_app.command("status")
 def deliveries_status(as_json: bool = JsonOption, database_url: str | None = DatabaseUrl) -> None:
     """Per destination: queued, sent, retried, dead, calls, 429s, budget left, any pause."""
@@ -249,7 +218,7 @@ def deliveries_status(as_json: bool = JsonOption, database_url: str | None = Dat
     async def read(db: Database) -> list[dict[str, Any]]:
         found = await db.read(destinations.all_destinations)
         counts = await db.read(outbox.counts)
-        return status_rows(found, counts, now_ms())
+        return delivery_views.status_rows(found, counts, now_ms())
 
     _echo(_run(database_url, read), as_json)
 
@@ -275,7 +244,7 @@ def deliveries_list(
             "kind": r.kind.value,
             "object": r.object_key,
             "attempts": r.attempts,
-            "dead_at": _time(r.dead_at_ms),
+            "dead_at": iso_time(r.dead_at_ms),
             "error": r.last_error,
         }
         for r in _run(database_url, read)

@@ -1,14 +1,17 @@
-"""Reading a portal's deliveries for the dashboard: its destinations' queue counts and a page of
-their dead letter. Both read through the outbox's (destination, status, …) index."""
+"""Reading deliveries for the dashboard and `hubtrail deliveries`: each destination's status
+(`status_rows`), queue counts and a page of the dead letter (through the outbox's
+(destination, status, …) index)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hubtrail.store.destinations import Destination
 from hubtrail.store.outbox import Counts, Kind, Row, Status
 from hubtrail.store.schema import outbox as outbox_table
 
@@ -60,3 +63,36 @@ async def dead_page(
 def _row(row: Any) -> Row:
     values = dict(row._mapping)
     return Row(**{**values, "kind": Kind(row.kind), "status": Status(row.status)})
+
+
+def iso_time(at_ms: int | None) -> str | None:
+    """Epoch ms as ISO-8601 to the second (UTC); None for none."""
+    if not at_ms:
+        return None
+    return datetime.fromtimestamp(at_ms / 1000, UTC).isoformat(timespec="seconds")
+
+
+def status_rows(
+    found: list[Destination], counts: dict[int, Counts], now: int
+) -> list[dict[str, Any]]:
+    """Per destination: queued, sent, retried, dead, calls, 429s, budget left and any pause."""
+    rows = []
+    for d in found:
+        c = counts.get(d.id, Counts())
+        rows.append(
+            {
+                "destination": d.id,
+                "portal": d.portal_id,
+                "queued": c.pending + c.inflight,
+                "sent": d.sent_count,
+                "retried": d.retried_count,
+                "dead": c.dead,
+                "calls": d.calls_count,
+                "throttled": d.throttled_count,
+                "budget_left": d.calls_left_today(now),
+                "oldest_queued": iso_time(c.oldest_pending_at_ms),
+                "paused_until": iso_time(d.paused_until_ms) if d.paused_until_ms > now else None,
+                "pause_reason": d.pause_reason if d.paused_until_ms > now else "",
+            }
+        )
+    return rows

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hubtrail.cli_deliveries import status_rows
 from hubtrail.core.errors import NotFoundError
 from hubtrail.store import delivery_views, destinations, outbox
 from hubtrail.store.destinations import Destination, Sends
@@ -69,7 +68,7 @@ async def deliveries_page(
 
     found, counts, dead = await runtime.db.read(read)
     now = runtime.clock_ms()
-    statuses = {row["destination"]: row for row in status_rows(found, counts, now)}
+    statuses = {row["destination"]: row for row in delivery_views.status_rows(found, counts, now)}
     shown = [
         {
             "id": d.id,

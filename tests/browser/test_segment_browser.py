@@ -40,6 +40,11 @@ APP_PAGE = """<!doctype html>
     cdnURL: {cdn_url}
   }});
   window.ajsReady = window.ajs.then(function () {{ return true; }});
+  // Settled at once, so a failed load is never an unhandled rejection in the page.
+  window.ajsOutcome = window.ajsReady.then(
+    function () {{ return "loaded"; }},
+    function () {{ return "failed"; }}
+  );
 </script>
 </body>
 </html>
@@ -202,7 +207,7 @@ def test_an_unknown_write_key_fails_the_load_without_breaking_the_page(
     try:
         requests = SegmentRequests(tab, site.hub.server.port)
         tab.goto(site.url(WWW, "/app"))
-        failed = tab.page.evaluate("() => window.ajsReady.then(() => 'loaded', () => 'failed')")
+        failed = tab.page.evaluate("() => window.ajsOutcome")
     finally:
         site_server.files.clear()
     assert failed == "failed"

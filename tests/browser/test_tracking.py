@@ -377,6 +377,9 @@ def test_a_second_person_on_the_same_browser_is_not_merged_into_the_first(
     tab.goto(origin + "/shop")
     hits = tab.wait_hits(5)
     assert len({hit.data["vi"] for hit in hits}) == 1, "one browser, one visitor"
+    [event_hit] = [hit for hit in hits if hit.data["k"] == "ev"]
+    assert event_hit.data["i"] == {"email": second_email}, "it says who it is about by itself"
+    assert "i" not in hits[-1].data, "a new page load repeats nothing"
 
     second = hub.wait_contact(second_email, views_are(2), VIEWS, FIRST_URL)
     assert second["hs_object_id"] != first["hs_object_id"]

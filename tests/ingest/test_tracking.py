@@ -151,6 +151,39 @@ async def test_tracking_identify_never_changes_a_contacts_email_and_a_shared_bro
     assert await count(app, contacts) == 2
 
 
+async def test_hits_of_one_page_reach_the_right_person_in_either_order(
+    app: HubtrailApp, client: httpx.AsyncClient, portal: PortalKeys
+) -> None:
+    """After a second person identifies, the script repeats `i: {email}` on the page's later
+    hits: an event whose beacon is answered before the identifying view still goes to them."""
+    visitor = utk()
+    await send(client, hit(portal, vi=visitor, i={"email": "a@example.com"}))
+    await app.runtime.processor.drain()
+    await send(
+        client,
+        hit(portal, vi=visitor, k="ev", n="saved", i={"email": "b@example.com"}),
+    )
+    await app.runtime.processor.drain()  # the event is applied before the view below arrives
+    await send(
+        client,
+        hit(
+            portal,
+            vi=visitor,
+            pu="https://www.shop.test/profile",
+            i={"email": "b@example.com", "firstname": "Bea"},
+        ),
+    )
+    await app.runtime.processor.drain()
+    a = await contact_values(app, portal.hub_id, "a@example.com")
+    b = await contact_values(app, portal.hub_id, "b@example.com")
+    assert a["hs_analytics_num_page_views"] == "1"
+    assert (b["firstname"], b["hs_analytics_num_page_views"]) == ("Bea", "1")
+    assert b["hs_analytics_first_url"] == "https://www.shop.test/profile"
+    [event] = await occurrences(app, portal.hub_id)
+    [b_row] = await query(app, select(contacts).where(contacts.c.email == "b@example.com"))
+    assert event.contact_id == b_row.id
+
+
 async def test_placeholder_emails_create_no_contact(
     app: HubtrailApp, client: httpx.AsyncClient, portal: PortalKeys
 ) -> None:

@@ -210,6 +210,7 @@
       contentType: null,
       pageId: null,
       identity: null,        // identify data waiting for the next hit with a visitor
+      identified: null,      // {email, id} once sent: every later hit of this page repeats it
       createdVisitor: false, // hubspotutk was created by this page load (the hit's `nc`)
       views: 0,              // page views sent by this page load
       hits: 0,
@@ -399,16 +400,40 @@
       hit.u = visit.u;
       hit.b = visit.b;
       hit.nc = state.createdVisitor;
-      // identify data goes out only with a visitor: an anonymous hit links no one
+      // identify data goes out only with a visitor: an anonymous hit links no one. Hits are
+      // beacons in flight together, so one sent after the identify may be answered first; each
+      // later hit of this page carries the identifying keys again, so it is credited to the
+      // same person whatever order the collector sees them in.
       if (state.identity) {
         hit.i = state.identity;
+        state.identified = identifyingKeys(state.identity, state.identified);
         state.identity = null;
+      } else if (state.identified) {
+        hit.i = state.identified;
       }
     }
     eachOwn(fields, function (name, value) {
       hit[name] = value;
     });
     return hit;
+  }
+
+  // The keys that say who a hit is about: a new email names a new person (the earlier keys are
+  // dropped), an id alone adds to the person already named.
+  function identifyingKeys(identity, previous) {
+    var keys = {};
+    if (identity.email == null) {
+      eachOwn(previous || {}, function (name, value) {
+        keys[name] = value;
+      });
+    }
+    if (identity.email != null) {
+      keys.email = identity.email;
+    }
+    if (identity.id != null) {
+      keys.id = identity.id;
+    }
+    return keys.email != null || keys.id != null ? keys : previous;
   }
 
   function track(kind, fields) {

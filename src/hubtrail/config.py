@@ -88,7 +88,10 @@ class Settings(BaseSettings):
         description="Run the processor inside `hubtrail serve` (false: `hubtrail worker` does it).",
     )
     process_batch_size: int = Field(
-        500, ge=1, description="Inbox messages the processor claims and applies per transaction."
+        500,
+        ge=1,
+        description="Most inbox messages the processor claims per transaction (it claims about "
+        "twice what the last one got through in its slice).",
     )
     process_slice_ms: float = Field(
         20.0,

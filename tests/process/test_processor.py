@@ -12,6 +12,7 @@ from hubtrail.app import HubtrailApp
 from hubtrail.config import Settings
 from hubtrail.core.messages import Kind, Message, Source, new_message_id
 from hubtrail.core.properties import ObjectType
+from hubtrail.process.processor import MIN_CLAIM, next_claim_size
 from hubtrail.runtime import Runtime
 from hubtrail.store import contacts, inbox, properties
 from hubtrail.store.schema import event_definitions, event_occurrences
@@ -214,3 +215,14 @@ async def test_the_processor_task_applies_without_being_stepped(settings: Settin
         assert len(await occurrences(application, keys.hub_id)) == 1
         rows = await query(application, select(inbox_table.c.processed_at_ms))
         assert rows[0].processed_at_ms is not None
+
+
+def test_a_transaction_claims_about_what_the_last_one_got_through() -> None:
+    # the slice ran out after 6 of 500: read 12 next time, not 500
+    assert next_claim_size(claimed=500, applied=6, limit=500, batch_size=500) == 12
+    # all 12 applied in time: claim twice as many, up to the batch size
+    assert next_claim_size(claimed=12, applied=12, limit=12, batch_size=500) == 24
+    assert next_claim_size(claimed=300, applied=300, limit=300, batch_size=500) == 500
+    # a nearly empty inbox is no reason to shrink, and a slow message no reason to claim 1
+    assert next_claim_size(claimed=3, applied=3, limit=200, batch_size=500) == 400
+    assert next_claim_size(claimed=40, applied=1, limit=40, batch_size=500) == MIN_CLAIM

@@ -4,6 +4,10 @@ Each batch is one transaction (claim, apply, mark processed), so a crash mid-bat
 messages unprocessed and they are applied again from scratch: a message takes effect exactly once.
 A batch that fails is retried one message at a time, so one bad message cannot stall the rest:
 it is marked failed, with its error kept on the inbox row.
+
+A transaction runs at most `slice_ms` (the SQLite writer is shared with ingestion), so it claims
+about as many messages as the last one got through, not the whole `batch_size`: reading 500
+payloads to apply a dozen would cost more than applying them.
 """
 
 from __future__ import annotations
@@ -27,9 +31,18 @@ from hubtrail.store.db import Database
 
 log = logging.getLogger("hubtrail.process.processor")
 
+MIN_CLAIM = 8  # messages a transaction claims at the least
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def next_claim_size(claimed: int, applied: int, limit: int, batch_size: int) -> int:
+    """What the next transaction claims: twice what this one applied when the slice ran out
+    first, twice its claim when it applied all it could get; within MIN_CLAIM..batch_size."""
+    wanted = 2 * applied if applied < claimed else 2 * limit
+    return max(MIN_CLAIM, min(batch_size, wanted))
 
 
 class Processor:
@@ -51,13 +64,14 @@ class Processor:
         self._poll_s = poll_ms / 1000
         self._slice_s = slice_ms / 1000
         self._clock_ms = clock_ms
+        self._claim_size = batch_size  # adapts to how many fit in a slice
         self.wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
         """Apply one batch; returns how many messages it took off the inbox."""
         try:
             count = await self._db.write(
-                lambda conn: self._apply_batch(conn, self._batch_size), background=True
+                lambda conn: self._apply_batch(conn, self._claim_size), background=True
             )
         except Exception:
             log.exception("a processing batch failed; applying its messages one at a time")
@@ -96,6 +110,7 @@ class Processor:
             outcomes.append((seq, await apply_message(batch, Message.from_json(payload))))
             if time.perf_counter() > deadline:
                 break  # the rest stay in the inbox for the next transaction
+        self._claim_size = next_claim_size(len(claimed), len(outcomes), limit, self._batch_size)
         await batch.flush()
         await inbox.mark_processed(conn, [(seq, o.to_json()) for seq, o in outcomes], batch.at_ms)
         for _, outcome in outcomes:

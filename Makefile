@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) -m bench.collector
 	$(PY) -m bench.segment
 	$(PY) -m bench.forward
+	$(PY) -m bench.process
 	$(PY) -m bench.search
 	$(PY) -m bench.dashboard
 

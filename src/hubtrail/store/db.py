@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from hubtrail.config import Settings
+from hubtrail.store.sqlite_driver import connector_for, one_trip_creator
 
 T = TypeVar("T")
 BACKGROUND_PATIENCE_S = 0.1
@@ -50,12 +51,17 @@ class Database:
         self._writer: AsyncConnection | None = None
         if self.is_sqlite:
             synchronous = settings.sqlite_synchronous.value
-            self.engine = create_async_engine(self.url, pool_size=4, max_overflow=4)
+            creator = one_trip_creator(connector_for(self.url))
+            self.engine = create_async_engine(
+                self.url, pool_size=4, max_overflow=4, async_creator=creator
+            )
             self._install_sqlite_pragmas(self.engine, synchronous)
             # The writer: one connection whose transactions start with BEGIN IMMEDIATE, so what
             # a write transaction reads (say, the inbox rows it claims) cannot go stale before
             # it writes, even with another process (`hubtrail worker`) writing the same file.
-            self._write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
+            self._write_engine = create_async_engine(
+                self.url, pool_size=1, max_overflow=0, async_creator=creator
+            )
             self._install_sqlite_pragmas(self._write_engine, synchronous, immediate=True)
         else:
             connect_args: dict[str, Any] = {}

@@ -83,12 +83,13 @@ async def get_or_create_by_email(
         created_at_ms=at_ms,
         updated_at_ms=at_ms,
     )
-    inserted = (await conn.execute(stmt)).rowcount == 1
-    contact = await find_by_email(conn, portal_id, email)
-    assert contact is not None, "contact vanished between insert and select"
-    if inserted:
-        await add_identity(conn, portal_id, contact.id, "email", email_key(email), at_ms)
-    return contact, inserted
+    new_id = (await conn.execute(stmt.returning(contacts.c.id))).scalar_one_or_none()
+    if new_id is None:  # another transaction created it first
+        contact = await find_by_email(conn, portal_id, email)
+        assert contact is not None, "contact vanished between insert and select"
+        return contact, False
+    await add_identity(conn, portal_id, new_id, "email", email_key(email), at_ms)
+    return Contact(new_id, email, None), True
 
 
 async def set_external_id(
@@ -122,15 +123,16 @@ async def get_or_create_visitor(
     )
     row = (await conn.execute(query)).first()
     if row is None:
-        await conn.execute(
-            insert_ignoring(conn, visitors, ["portal_id", "visitor_key"]).values(
-                portal_id=portal_id,
-                visitor_key=visitor_key,
-                created_at_ms=at_ms,
-                last_seen_at_ms=at_ms,
-            )
+        stmt = insert_ignoring(conn, visitors, ["portal_id", "visitor_key"]).values(
+            portal_id=portal_id,
+            visitor_key=visitor_key,
+            created_at_ms=at_ms,
+            last_seen_at_ms=at_ms,
         )
-        row = (await conn.execute(query)).one()
+        new_id = (await conn.execute(stmt.returning(visitors.c.id))).scalar_one_or_none()
+        if new_id is not None:
+            return Visitor(new_id, visitor_key, None, None)
+        row = (await conn.execute(query)).one()  # another transaction created it first
     else:
         await conn.execute(
             update(visitors).where(visitors.c.id == row.id).values(last_seen_at_ms=at_ms)

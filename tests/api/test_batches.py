@@ -80,6 +80,7 @@ async def test_batch_create_with_trace_ids_reports_each_failure(api: httpx.Async
     assert response.status_code == 207
     body = response.json()
     assert [r["properties"]["email"] for r in body["results"]] == ["new@example.com"]
+    assert body["results"][0]["objectWriteTraceId"] == "t1", "each result names its input"
     failed = {e["context"]["objectWriteTraceId"][0]: e["category"] for e in body["errors"]}
     assert failed == {"t2": "CONFLICT", "t3": "VALIDATION_ERROR"}
 

@@ -103,16 +103,24 @@ async def batch_create(
 
     async def run(conn: AsyncConnection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         batch = Batch(conn, started)
-        created, errors = [], []
+        created, errors, traces = [], [], {}
         for item in body.inputs:
             try:
-                created.append(await crm.create(batch, portal, object_type, item.properties))
+                object_id = await crm.create(batch, portal, object_type, item.properties)
             except HubtrailError as error:
                 if not traced:
                     raise
                 context = {"objectWriteTraceId": [str(item.objectWriteTraceId)]}
                 errors.append(standard_error(error.category, error.message, context))
-        return await _views(conn, batch, portal, object_type, created, body.inputs), errors
+                continue
+            created.append(object_id)
+            if item.objectWriteTraceId:
+                traces[str(object_id)] = item.objectWriteTraceId
+        views = await _views(conn, batch, portal, object_type, created, body.inputs)
+        for view in views:  # as HubSpot does, so a caller can tell which input made which object
+            if view["id"] in traces:
+                view["objectWriteTraceId"] = traces[view["id"]]
+        return views, errors
 
     results, errors = await runtime.db.write(run)
     return _respond(results, errors, started, runtime.clock_ms(), 201)

@@ -157,6 +157,7 @@ class SimplePublicObject(_Model):
     archivedAt: DateTime | None = None
     propertiesWithHistory: dict[str, list[ValueWithTimestamp]] | None = None
     associations: dict[str, AssociatedIds] | None = None
+    objectWriteTraceId: str | None = None  # batch create: the input's, echoed
 
 
 class SimplePublicUpsertObject(SimplePublicObject):

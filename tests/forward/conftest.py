@@ -97,20 +97,25 @@ class FakeHubSpot:
             known = self.contacts if name == "email" else self.companies
             results = [{"id": known[v], "properties": {name: v}} for v in values if v in known]
             return httpx.Response(200, json={"total": len(results), "results": results})
-        if path.endswith("/companies/batch/create"):
+        if path.endswith("/batch/create"):
+            contacts = "/contacts/" in path
+            known, key_name = (self.contacts, "email") if contacts else (self.companies, "domain")
             results = []
             for item in body["inputs"]:
-                domain = item["properties"].get("domain", "")
-                self.companies[domain] = self._id()
+                new_id = self._id()
+                known[item["properties"].get(key_name) or f"#{new_id}"] = new_id
                 results.append(
                     {
-                        "id": self.companies[domain],
+                        "id": new_id,
                         "properties": item["properties"],
                         "objectWriteTraceId": item["objectWriteTraceId"],
                     }
                 )
             return httpx.Response(201, json={"status": "COMPLETE", "results": results})
-        if path.endswith("/companies/batch/update"):
+        if path.endswith("/batch/update"):
+            for item in body["inputs"]:
+                if "/contacts/" in path and item["properties"].get("email"):
+                    self.contacts[item["properties"]["email"].lower()] = item["id"]
             return httpx.Response(200, json={"status": "COMPLETE", "results": body["inputs"]})
         if "/associations/" in path:
             return httpx.Response(200, json={"status": "COMPLETE", "results": []})

@@ -561,6 +561,53 @@ async def test_crm_api_writes_are_forwarded_too(forwarding: Forwarding) -> None:
     assert await forwarding.rows() == []
 
 
+async def test_a_contact_without_an_email_is_created_then_updated_by_the_targets_id(
+    forwarding: Forwarding,
+) -> None:
+    create = "/crm/v3/objects/contacts/batch/create"
+    update = "/crm/v3/objects/contacts/batch/update"
+    transport = httpx.ASGITransport(app=forwarding.app)
+    headers = {"Authorization": f"Bearer {forwarding.portal.access_token}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as api:
+        created = await api.post(
+            "/crm/v3/objects/contacts", json={"properties": {"firstname": "Nomail"}}
+        )
+        contact_id = created.json()["id"]
+        await forwarding.deliver()
+        [[made]] = inputs_of(forwarding.target, create)
+        assert (made["objectWriteTraceId"], made["properties"]["firstname"]) == (
+            contact_id,
+            "Nomail",
+        )
+        target_id = forwarding.target.contacts[f"#{forwarding.target.next_id}"]
+
+        async def patch(properties: dict[str, str]) -> None:
+            answer = await api.patch(
+                f"/crm/v3/objects/contacts/{contact_id}", json={"properties": properties}
+            )
+            assert answer.status_code == 200, answer.text
+            await forwarding.deliver()
+
+        # the email comes later: the target's contact gets it, no second contact is upserted
+        await patch({"email": "late@example.com"})
+        [[got_email]] = inputs_of(forwarding.target, update)
+        assert (got_email["id"], got_email["properties"]["email"]) == (
+            target_id,
+            "late@example.com",
+        )
+        assert inputs_of(forwarding.target, UPSERT) == []
+        # from then on it is an ordinary contact, upserted by the email the target has
+        await patch({"jobtitle": "CTO"})
+        [[upserted]] = inputs_of(forwarding.target, UPSERT)
+        assert upserted["id"] == "late@example.com"
+        # a changed email goes by the target's id again, never as a new contact
+        await patch({"email": "renamed@example.com"})
+        renamed = inputs_of(forwarding.target, update)[-1][0]
+        assert (renamed["id"], renamed["properties"]["email"]) == (target_id, "renamed@example.com")
+        assert len(inputs_of(forwarding.target, UPSERT)) == 1
+    assert await forwarding.rows() == []
+
+
 async def test_a_trickle_of_changes_is_spread_over_the_days_budget(
     forwarding: Forwarding,
 ) -> None:

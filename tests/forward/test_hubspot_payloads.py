@@ -28,6 +28,10 @@ CALLS = {
         [("7", {"domain": "bolt.example.com", "name": "Bolt"})]
     ),
     "companies_update": hubspot.companies_update([("555", {"name": "Acme", "industry": "X"})]),
+    "contacts_create": hubspot.objects_create("contacts", [("12", {"firstname": "Nomail"})]),
+    "contacts_update": hubspot.objects_update(
+        "contacts", [("9001", {"email": "late@example.com", "firstname": "Nomail"})]
+    ),
     "associate": hubspot.associate([("9001", "555")]),
     "create_definition": hubspot.create_definition(
         "order_completed", "Order Completed", [("order_id", "Order id", "string")]
@@ -105,13 +109,32 @@ def test_reading_a_207_names_each_refused_input() -> None:
             {"status": "error", "message": "no context"},
         ],
     }
-    answer = hubspot.read_create(body, {})
+    answer = hubspot.read_create(body, [], "domain")
     assert answer.ids == {"1": "11"}
     assert [(e.key, e.message) for e in answer.errors] == [
         ("2", "VALIDATION_ERROR: bad name"),
         ("3", "VALIDATION_ERROR: bad name"),
         ("", "no context"),
     ]
+
+
+def test_created_objects_are_matched_to_inputs_without_trace_ids_too() -> None:
+    sent = [
+        ("1", {"firstname": "Ann", "email": "ann@example.com"}),
+        ("2", {}),
+        ("3", {"firstname": "Bea"}),
+        ("4", {"domain": "acme.example.com", "name": "Acme"}),
+    ]
+    body = {
+        "results": [
+            {"id": "20", "properties": {"firstname": None, "email": None}},
+            {"id": "30", "properties": {"firstname": "Bea", "email": None}},
+            {"id": "10", "properties": {"firstname": "Ann", "email": "Ann@Example.com"}},
+            {"id": "40", "properties": {"domain": "acme.example.com", "name": "ACME Inc"}},
+        ]
+    }
+    assert hubspot.read_create(body, sent[:3], "email").ids == {"2": "20", "3": "30", "1": "10"}
+    assert hubspot.read_create(body, sent[3:], "domain").ids == {"4": "40"}
 
 
 def test_reading_upsert_and_search_answers() -> None:

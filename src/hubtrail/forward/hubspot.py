@@ -131,10 +131,14 @@ def read_search(body: Any, name: str) -> dict[str, str]:
 
 
 def companies_create(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
+    return objects_create("companies", inputs)
+
+
+def objects_create(object_type: str, inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
     """`(local id, properties)`: each input traced by the local id, so errors come one by one."""
     return Call(
         "POST",
-        "/crm/v3/objects/companies/batch/create",
+        f"/crm/v3/objects/{object_type}/batch/create",
         {
             "inputs": [
                 {"properties": dict(props), "objectWriteTraceId": key, "associations": []}
@@ -144,31 +148,55 @@ def companies_create(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
     )
 
 
-def read_create(body: Any, keys_by_domain: Mapping[str, str]) -> BatchAnswer:
-    """Target ids by local id (traced results, else matched by domain)."""
+def read_create(
+    body: Any, inputs: Sequence[tuple[str, Mapping[str, str]]], key_name: str
+) -> BatchAnswer:
+    """Target ids by local id: by the `objectWriteTraceId` HubSpot echoes; from a target that
+    echoes none, by the input whose `key_name` value (without one: every value) it has."""
     answer = BatchAnswer()
+    # inputs without properties last: they would match any result
+    unclaimed = dict(sorted(inputs, key=lambda item: not item[1]))
     for result in _list(body, "results"):
+        if result.get("id") is None:
+            continue
         key = result.get("objectWriteTraceId")
         if key is None:
-            domain = str((result.get("properties") or {}).get("domain") or "").lower()
-            key = keys_by_domain.get(domain)
-        if key is not None and result.get("id") is not None:
+            key = _input_shown(result.get("properties") or {}, unclaimed, key_name)
+        if key is not None:
+            unclaimed.pop(str(key), None)
             answer.ids[str(key)] = str(result["id"])
     answer.errors = _input_errors(body, ("objectWriteTraceId",))
     return answer
 
 
+def _input_shown(
+    shown: Mapping[str, Any], inputs: Mapping[str, Mapping[str, str]], key_name: str
+) -> str | None:
+    def same(a: Any, b: Any) -> bool:
+        return str(a or "").strip().lower() == str(b or "").strip().lower()
+
+    for key, sent in inputs.items():
+        names = [key_name] if sent.get(key_name) else list(sent)
+        if all(same(shown.get(name), sent.get(name)) for name in names):
+            return key
+    return None
+
+
 def companies_update(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
+    return objects_update("companies", inputs)
+
+
+def objects_update(object_type: str, inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
     """`(target id, properties)` pairs."""
     return Call(
         "POST",
-        "/crm/v3/objects/companies/batch/update",
+        f"/crm/v3/objects/{object_type}/batch/update",
         {"inputs": [{"id": remote, "properties": dict(props)} for remote, props in inputs]},
     )
 
 
 def read_update(body: Any) -> BatchAnswer:
-    """Errors by target id (a company deleted on the target comes back as a 207 error)."""
+    """Errors by target id (an object deleted on the target comes back as a 207 error)."""
     return BatchAnswer(errors=_input_errors(body, ("ids", "id")))
 
 

@@ -57,24 +57,50 @@ async def _forget(fw: Forwarding, d: Destination, object_type: str, key: str) ->
 
 
 async def send_contacts(fw: Forwarding, d: Destination, rows: list[Row], result: Result) -> None:
-    """One upsert by email; the target's ids are remembered for associations."""
-    by_id = {int(row.object_key): row for row in rows}
+    """Contacts with an email go as one upsert by email. A contact without one, or whose email
+    is not the one the target got (an upsert by the new email would make a second contact
+    there), is updated by the target's id, or created and its id remembered."""
+    by_id = {row.object_key: row for row in rows}
     records = await fw.db.read(
-        lambda c: forward_reads.records(c, d.portal_id, ObjectType.CONTACT, list(by_id))
+        lambda c: forward_reads.records(c, d.portal_id, ObjectType.CONTACT, [int(k) for k in by_id])
     )
-    by_email: dict[str, tuple[int, Row]] = {}
+    known = await _remote(fw, d, CONTACT, list(by_id))
+    by_email: dict[str, tuple[str, Row]] = {}
     inputs = []
-    for contact_id, row in by_id.items():
-        record = records.get(contact_id)
+    by_target_id: dict[str, forward_reads.Record] = {}
+    for key, row in by_id.items():
+        record = records.get(int(key))
         if record is None:
             result.sent.append(row.id)
-        elif not record.key:
-            result.dead.append(([row.id], "the contact has no email: HubSpot upserts by email"))
-        else:
-            by_email[record.key.lower()] = (contact_id, row)
+            continue
+        email = record.key.lower()
+        remote = known.get(key)
+        # ids remembered before emails were kept with them count as the email they have now
+        if email and (remote is None or remote.detail.get("email", email) == email):
+            by_email[email] = (key, row)
             inputs.append((record.key, record.properties))
-    if not inputs:
-        return
+        else:
+            by_target_id[key] = record
+    if inputs:
+        await _upsert_contacts(fw, d, inputs, by_email, result)
+    if by_target_id:
+        await _update_or_create(
+            fw, d, CONTACT, by_target_id, known, by_id, result, detail=_email_detail
+        )
+
+
+def _email_detail(record: forward_reads.Record) -> dict[str, Any]:
+    """What a contact's remembered target id keeps: the email the target has it under."""
+    return {"email": record.key.lower()}
+
+
+async def _upsert_contacts(
+    fw: Forwarding,
+    d: Destination,
+    inputs: list[tuple[str, dict[str, str]]],
+    by_email: dict[str, tuple[str, Row]],
+    result: Result,
+) -> None:
     try:
         _, body = await fw.call(d, hubspot.contacts_upsert(inputs))
     except CallFailed as error:
@@ -91,8 +117,8 @@ async def send_contacts(fw: Forwarding, d: Destination, rows: list[Row], result:
         else:
             result.sent.append(row.id)
     found = {
-        str(contact_id): RemoteId(answer.ids[email], {})
-        for email, (contact_id, _) in by_email.items()
+        key: RemoteId(answer.ids[email], {"email": email})
+        for email, (key, _) in by_email.items()
         if email in answer.ids
     }
     await _remember(fw, d, CONTACT, found)
@@ -125,30 +151,55 @@ async def send_companies(fw: Forwarding, d: Destination, rows: list[Row], result
     except CallFailed as error:
         result.fail([by_id[key].id for key in live], error)
         return
+    await _update_or_create(fw, d, COMPANY, live, known, by_id, result)
+
+
+_OBJECT_TYPES = {CONTACT: "contacts", COMPANY: "companies"}
+_KEY_NAMES = {CONTACT: "email", COMPANY: "domain"}
+
+
+async def _update_or_create(
+    fw: Forwarding,
+    d: Destination,
+    kind: str,
+    live: dict[str, forward_reads.Record],
+    known: dict[str, RemoteId],
+    by_id: dict[str, Row],
+    result: Result,
+    *,
+    detail: Callable[[forward_reads.Record], dict[str, Any]] | None = None,
+) -> None:
+    """Records the target has an id for are updated by it; the others are created, each traced
+    by its local id, and their new ids remembered (with `detail`, also after an update)."""
+    object_type = _OBJECT_TYPES[kind]
     updates = [(key, r) for key, r in live.items() if key in known]
     creates = [(key, r) for key, r in live.items() if key not in known]
     if updates:
-        call = hubspot.companies_update([(known[k].remote_id, r.properties) for k, r in updates])
+        inputs = [(known[k].remote_id, r.properties) for k, r in updates]
         try:
-            _, body = await fw.call(d, call)
+            _, body = await fw.call(d, hubspot.objects_update(object_type, inputs))
         except CallFailed as error:
             result.fail([by_id[k].id for k, _ in updates], error)
         else:
             gone = {e.key for e in hubspot.read_update(body).errors}
-            for key, _ in updates:
+            updated = {}
+            for key, record in updates:
                 if known[key].remote_id.lower() in gone:  # deleted on the target: create again
-                    await _forget(fw, d, COMPANY, key)
-                    result.retry.append(([by_id[key].id], "the company was deleted on the target"))
+                    await _forget(fw, d, kind, key)
+                    result.retry.append(([by_id[key].id], f"the {kind} was deleted on the target"))
                 else:
                     result.sent.append(by_id[key].id)
+                    updated[key] = RemoteId(known[key].remote_id, detail(record) if detail else {})
+            if detail:
+                await _remember(fw, d, kind, updated)
     if creates:
-        call = hubspot.companies_create([(k, r.properties) for k, r in creates])
+        inputs = [(k, r.properties) for k, r in creates]
         try:
-            _, body = await fw.call(d, call)
+            _, body = await fw.call(d, hubspot.objects_create(object_type, inputs))
         except CallFailed as error:
             result.fail([by_id[k].id for k, _ in creates], error)
             return
-        answer = hubspot.read_create(body, {r.key: k for k, r in creates if r.key})
+        answer = hubspot.read_create(body, inputs, _KEY_NAMES[kind])
         refused = {e.key: e.message for e in answer.errors}
         for key, _ in creates:
             if key in answer.ids:
@@ -156,7 +207,17 @@ async def send_companies(fw: Forwarding, d: Destination, rows: list[Row], result
             else:
                 message = refused.get(key) or refused.get("") or "the target created nothing"
                 result.dead.append(([by_id[key].id], message))
-        await _remember(fw, d, COMPANY, {k: RemoteId(v, {}) for k, v in answer.ids.items()})
+        records = dict(creates)
+        await _remember(
+            fw,
+            d,
+            kind,
+            {
+                k: RemoteId(v, detail(records[k]) if detail else {})
+                for k, v in answer.ids.items()
+                if k in records
+            },
+        )
 
 
 # --- associations -----------------------------------------------------------------------------

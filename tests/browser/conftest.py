@@ -472,11 +472,25 @@ class Tab:
                 )
 
     def cookies(self) -> dict[str, str]:
-        """The cookies the current page sees, by name."""
-        return {c["name"]: c["value"] for c in self.context.cookies(self.page.url)}
+        """The cookies the current page sees, by name: `document.cookie`, which has what the
+        script wrote at once (Chromium hands a write to its cookie store asynchronously, so
+        the context's cookie list can lag a moment behind)."""
+        text: str = self.page.evaluate("() => document.cookie")
+        found = {}
+        for part in text.split("; "):
+            name, _, value = part.partition("=")
+            if name:
+                found[name] = value
+        return found
 
     def cookie_domains(self) -> dict[str, str]:
-        return {c["name"]: c["domain"] for c in self.context.cookies(self.page.url)}
+        """The domain of each cookie the page sees, once the cookie store has caught up."""
+        names = set(self.cookies())
+
+        def read() -> dict[str, str]:
+            return {c["name"]: c["domain"] for c in self.context.cookies(self.page.url)}
+
+        return eventually(read, lambda found: set(found) == names, "the cookie store")
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

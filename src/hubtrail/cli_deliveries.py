@@ -94,7 +94,8 @@ def destination_add(
     send: str = typer.Option(
         ",".join(s.value for s in DEFAULT_SENDS),
         "--send",
-        help="What to send: contacts,companies,associations,events[,pageviews].",
+        help="What to send: contacts,companies,associations,events[,pageviews][,deletions] "
+        "(deletions: archives, merges and GDPR deletions are done on the target too).",
     ),
     as_json: bool = JsonOption,
     database_url: str | None = DatabaseUrl,

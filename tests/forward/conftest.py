@@ -117,6 +117,10 @@ class FakeHubSpot:
                 if "/contacts/" in path and item["properties"].get("email"):
                     self.contacts[item["properties"]["email"].lower()] = item["id"]
             return httpx.Response(200, json={"status": "COMPLETE", "results": body["inputs"]})
+        if path.endswith(("/batch/archive", "/gdpr-delete")):
+            return httpx.Response(204)
+        if path.endswith("/merge"):
+            return httpx.Response(200, json={"id": body["primaryObjectId"], "properties": {}})
         if "/associations/" in path:
             return httpx.Response(200, json={"status": "COMPLETE", "results": []})
         if path.startswith("/events/v3/event-definitions"):

@@ -608,6 +608,74 @@ async def test_a_contact_without_an_email_is_created_then_updated_by_the_targets
     assert await forwarding.rows() == []
 
 
+async def test_deletions_are_mirrored_only_to_a_destination_that_asks(
+    forwarding: Forwarding,
+) -> None:
+    contacts = "/crm/v3/objects/contacts"
+    people = ["ada", "bob", "cy", "dee", "eve"]
+    for name in people:
+        await forwarding.identify(f"{name}@example.com")
+    await forwarding.segment(
+        "group", userId="ada@example.com", groupId="acme", traits={"website": "acme.example.com"}
+    )
+    await forwarding.process()
+    await forwarding.deliver()
+    remote = {name: forwarding.target.contacts[f"{name}@example.com"] for name in people}
+    transport = httpx.ASGITransport(app=forwarding.app)
+    headers = {"Authorization": f"Bearer {forwarding.portal.access_token}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as api:
+
+        async def local_id(name: str) -> str:
+            found = await api.get(f"{contacts}/{name}@example.com", params={"idProperty": "email"})
+            return str(found.json()["id"])
+
+        local = {name: await local_id(name) for name in people}
+        company = (await api.get("/crm/v3/objects/companies")).json()["results"][0]["id"]
+        sent_before = len(forwarding.target.sent)
+        assert (await api.delete(f"{contacts}/{local['bob']}")).status_code == 204
+        await forwarding.deliver()
+        assert forwarding.target.sent[sent_before:] == [], "not asked: nothing deleted there"
+
+        await forwarding.app.runtime.db.write(
+            lambda c: c.execute(
+                destinations.destinations.update().values(  # type: ignore[attr-defined]
+                    send="contacts,companies,associations,events,deletions"
+                )
+            )
+        )
+        never_sent = await api.post(f"{contacts}", json={"properties": {"firstname": "New"}})
+        forwarding.target.answers["/crm/v3/objects/companies/batch/archive"] = [status(404)]
+        for path in (
+            f"{contacts}/{local['cy']}",
+            f"{contacts}/{never_sent.json()['id']}",
+            f"/crm/v3/objects/companies/{company}",
+        ):
+            assert (await api.delete(path)).status_code == 204
+        merged = await api.post(
+            f"{contacts}/merge",
+            json={"primaryObjectId": local["ada"], "objectIdToMerge": local["dee"]},
+        )
+        assert merged.status_code == 200, merged.text
+        erased = await api.post(f"{contacts}/gdpr-delete", json={"objectId": local["eve"]})
+        assert erased.status_code == 204
+    await forwarding.deliver()
+    calls = {s.path: s.body for s in forwarding.target.sent[sent_before:]}
+    assert calls[f"{contacts}/batch/archive"] == {"inputs": [{"id": remote["cy"]}]}
+    assert calls[f"{contacts}/merge"] == {
+        "primaryObjectId": remote["ada"],
+        "objectIdToMerge": remote["dee"],
+    }
+    assert calls[f"{contacts}/gdpr-delete"] == {"objectId": remote["eve"]}
+    assert "/crm/v3/objects/companies/batch/archive" in calls  # answered 404: gone there already
+    assert await forwarding.rows() == [], "every deletion done, none dead"
+    forgotten = await forwarding.app.runtime.db.read(
+        lambda c: destinations.remote_ids(
+            c, forwarding.destination.id, "contact", [local[n] for n in ("cy", "dee", "eve")]
+        )
+    )
+    assert forgotten == {}
+
+
 async def test_a_trickle_of_changes_is_spread_over_the_days_budget(
     forwarding: Forwarding,
 ) -> None:

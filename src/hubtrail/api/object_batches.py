@@ -223,7 +223,9 @@ async def batch_archive(
 
     async def run(conn: AsyncConnection) -> None:
         found = await objects.resolve(conn, portal, object_type, [i.id for i in body.inputs], None)
-        await objects.archive(conn, portal, object_type, list(found.values()), runtime.clock_ms())
+        batch = Batch(conn, runtime.clock_ms())
+        await crm.archive(batch, portal, object_type, list(found.values()))
+        await batch.flush()
 
     await runtime.db.write(run)
     return Response(status_code=204)

@@ -279,7 +279,9 @@ async def archive_object(
 
     async def run(conn: AsyncConnection) -> None:
         found = await objects.resolve(conn, portal, object_type, [objectId], None)
-        await objects.archive(conn, portal, object_type, list(found.values()), runtime.clock_ms())
+        batch = Batch(conn, runtime.clock_ms())
+        await crm.archive(batch, portal, object_type, list(found.values()))
+        await batch.flush()
 
     await runtime.db.write(run)
     return Response(status_code=204)
@@ -392,6 +394,7 @@ async def gdpr_delete(
             raise crm.not_found(body.objectId)
         batch = Batch(conn, runtime.clock_ms())
         await crm.gdpr_delete(batch, portal, found[body.objectId])
+        await batch.flush()
 
     await runtime.db.write(run)
     return Response(status_code=204)

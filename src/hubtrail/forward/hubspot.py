@@ -200,6 +200,29 @@ def read_update(body: Any) -> BatchAnswer:
     return BatchAnswer(errors=_input_errors(body, ("ids", "id")))
 
 
+# --- deletions --------------------------------------------------------------------------------
+
+
+def objects_archive(object_type: str, remote_ids: Sequence[str]) -> Call:
+    return Call(
+        "POST",
+        f"/crm/v3/objects/{object_type}/batch/archive",
+        {"inputs": [{"id": remote} for remote in remote_ids]},
+    )
+
+
+def objects_merge(object_type: str, primary_id: str, merged_id: str) -> Call:
+    return Call(
+        "POST",
+        f"/crm/v3/objects/{object_type}/merge",
+        {"primaryObjectId": primary_id, "objectIdToMerge": merged_id},
+    )
+
+
+def contact_gdpr_delete(remote_id: str) -> Call:
+    return Call("POST", "/crm/v3/objects/contacts/gdpr-delete", {"objectId": remote_id})
+
+
 # --- associations -----------------------------------------------------------------------------
 
 

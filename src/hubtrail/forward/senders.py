@@ -18,7 +18,7 @@ from hubtrail.forward.outcome import CallFailed, Result
 from hubtrail.store import destinations, forms, forward_reads
 from hubtrail.store.batch import is_usertoken
 from hubtrail.store.db import Database
-from hubtrail.store.destinations import Destination, RemoteId
+from hubtrail.store.destinations import Destination, RemoteId, Sends
 from hubtrail.store.outbox import Kind, Row
 
 CONTACT, COMPANY, DEFINITION = "contact", "company", "event_definition"
@@ -68,10 +68,11 @@ async def send_contacts(fw: Forwarding, d: Destination, rows: list[Row], result:
     by_email: dict[str, tuple[str, Row]] = {}
     inputs = []
     by_target_id: dict[str, forward_reads.Record] = {}
+    gone: dict[str, Row] = {}
     for key, row in by_id.items():
         record = records.get(int(key))
         if record is None:
-            result.sent.append(row.id)
+            gone[key] = row
             continue
         email = record.key.lower()
         remote = known.get(key)
@@ -87,6 +88,7 @@ async def send_contacts(fw: Forwarding, d: Destination, rows: list[Row], result:
         await _update_or_create(
             fw, d, CONTACT, by_target_id, known, by_id, result, detail=_email_detail
         )
+    await _send_gone(fw, d, CONTACT, gone, result)
 
 
 def _email_detail(record: forward_reads.Record) -> dict[str, Any]:
@@ -131,9 +133,7 @@ async def send_companies(fw: Forwarding, d: Destination, rows: list[Row], result
     records = await fw.db.read(
         lambda c: forward_reads.records(c, d.portal_id, ObjectType.COMPANY, [int(k) for k in by_id])
     )
-    for key, row in by_id.items():
-        if int(key) not in records:
-            result.sent.append(row.id)
+    gone = {key: row for key, row in by_id.items() if int(key) not in records}
     live = {key: records[int(key)] for key in by_id if int(key) in records}
     known = await _remote(fw, d, COMPANY, list(live))
     unknown_domains = {r.key: key for key, r in live.items() if key not in known and r.key}
@@ -150,8 +150,9 @@ async def send_companies(fw: Forwarding, d: Destination, rows: list[Row], result
             known.update(matched)
     except CallFailed as error:
         result.fail([by_id[key].id for key in live], error)
-        return
-    await _update_or_create(fw, d, COMPANY, live, known, by_id, result)
+    else:
+        await _update_or_create(fw, d, COMPANY, live, known, by_id, result)
+    await _send_gone(fw, d, COMPANY, gone, result)
 
 
 _OBJECT_TYPES = {CONTACT: "contacts", COMPANY: "companies"}
@@ -218,6 +219,74 @@ async def _update_or_create(
                 if k in records
             },
         )
+
+
+# --- deletions --------------------------------------------------------------------------------
+
+
+async def _send_gone(
+    fw: Forwarding, d: Destination, kind: str, rows: dict[str, Row], result: Result
+) -> None:
+    """Objects no longer live here. A destination sent deletions gets the archive, merge or
+    GDPR deletion of those it has (after this cycle's creates, so a merge finds its primary);
+    otherwise, or when the target never had them, there is nothing to send."""
+    if not rows:
+        return
+    if Sends.DELETIONS not in d.sends:
+        result.sent.extend(row.id for row in rows.values())
+        return
+    object_type = ObjectType.CONTACT if kind == CONTACT else ObjectType.COMPANY
+    reasons = await fw.db.read(
+        lambda c: forward_reads.gone(c, d.portal_id, object_type, [int(k) for k in rows])
+    )
+    primaries = sorted({str(g.merged_into) for g in reasons.values() if g.merged_into})
+    known = await _remote(fw, d, kind, [*rows, *primaries])
+    to_archive = []
+    for key, row in rows.items():
+        remote, why = known.get(key), reasons.get(int(key))
+        if remote is None or why is None:  # the target never had it (or it is live again)
+            result.sent.append(row.id)
+        elif why.merged_into is not None:
+            primary = known.get(str(why.merged_into))
+            if primary is None:  # the target's copy becomes the primary's
+                await _remember(fw, d, kind, {str(why.merged_into): remote})
+                await _forget(fw, d, kind, key)
+                result.sent.append(row.id)
+            else:
+                call = hubspot.objects_merge(
+                    _OBJECT_TYPES[kind], primary.remote_id, remote.remote_id
+                )
+                await _call_then_forget(fw, d, kind, {key: row}, call, result)
+        elif why.deleted and kind == CONTACT:
+            call = hubspot.contact_gdpr_delete(remote.remote_id)
+            await _call_then_forget(fw, d, kind, {key: row}, call, result)
+        else:
+            to_archive.append(key)
+    if to_archive:
+        remote_ids = [known[key].remote_id for key in to_archive]
+        call = hubspot.objects_archive(_OBJECT_TYPES[kind], remote_ids)
+        await _call_then_forget(fw, d, kind, {k: rows[k] for k in to_archive}, call, result)
+
+
+async def _call_then_forget(
+    fw: Forwarding,
+    d: Destination,
+    kind: str,
+    rows: dict[str, Row],
+    call: hubspot.Call,
+    result: Result,
+) -> None:
+    """A deletion call; once done (or the target no longer has the object: 404), the target's
+    id is forgotten."""
+    try:
+        await fw.call(d, call)
+    except CallFailed as error:
+        if error.status != 404:
+            result.fail([row.id for row in rows.values()], error)
+            return
+    for key in rows:
+        await _forget(fw, d, kind, key)
+    result.sent.extend(row.id for row in rows.values())
 
 
 # --- associations -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ properties changed, an association, an event, a page view) and queues it on the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -219,6 +219,14 @@ class Batch:
                 self._to_forward.objects.add((portal_id, object_type, object_id))
         return list(changed)
 
+    def note_changed(self, portal_id: int, object_type: ObjectType, object_id: int) -> None:
+        """An object destinations should be sent again (say, the primary of a merge)."""
+        self._to_forward.objects.add((portal_id, object_type, object_id))
+
+    def note_gone(self, portal_id: int, object_type: ObjectType, ids: Iterable[int]) -> None:
+        """Objects archived, merged away or deleted: destinations sent deletions mirror that."""
+        self._to_forward.gone.update((portal_id, object_type, object_id) for object_id in ids)
+
     def note_submission(self, portal_id: int, form_guid: str, message_id: str) -> None:
         """A form submission was recorded: destinations mapping its form send it on."""
         self._to_forward.submissions.add((portal_id, form_guid, message_id))
@@ -296,6 +304,7 @@ class ForwardNotes:
         self.activity: set[tuple[int, outbox.Kind, str]] = set()
         self.linked_visitors: set[tuple[int, int]] = set()
         self.submissions: set[tuple[int, str, str]] = set()  # portal, form guid, message id
+        self.gone: set[tuple[int, ObjectType, int]] = set()  # archived, merged away, deleted
 
     def portals(self) -> set[int]:
         return (
@@ -304,6 +313,7 @@ class ForwardNotes:
             | {p for p, _, _ in self.activity}
             | {p for p, _ in self.linked_visitors}
             | {p for p, _, _ in self.submissions}
+            | {p for p, _, _ in self.gone}
         )
 
     def note_activity(
@@ -338,12 +348,7 @@ class ForwardNotes:
         found: list[tuple[outbox.Kind, str]] = []
         for p, object_type, object_id in self.objects:
             if p == portal:
-                kind = (
-                    outbox.Kind.CONTACT
-                    if object_type is ObjectType.CONTACT
-                    else outbox.Kind.COMPANY
-                )
-                found.append((kind, str(object_id)))
+                found.append((_object_kind(object_type), str(object_id)))
         found += [
             (outbox.Kind.ASSOCIATION, f"{contact}:{company}")
             for p, contact, company in self.associations
@@ -352,9 +357,19 @@ class ForwardNotes:
         found += [(kind, key) for p, kind, key in self.activity if p == portal]
         found += history
         chosen = [(kind, key) for kind, key in sorted(set(found)) if kinds[kind] in sends]
+        if destinations.Sends.DELETIONS in sends:  # the sender finds them gone and says so
+            chosen += sorted(
+                (_object_kind(object_type), str(object_id))
+                for p, object_type, object_id in self.gone
+                if p == portal and (_object_kind(object_type), str(object_id)) not in chosen
+            )
         chosen += [
             (outbox.Kind.SUBMISSION, message_id)
             for p, guid, message_id in sorted(self.submissions)
             if p == portal and guid in (mapped_forms or set())
         ]
         return [outbox.Entry(d, portal, kind, key) for kind, key in chosen]
+
+
+def _object_kind(object_type: ObjectType) -> outbox.Kind:
+    return outbox.Kind.CONTACT if object_type is ObjectType.CONTACT else outbox.Kind.COMPANY

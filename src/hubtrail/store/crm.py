@@ -223,6 +223,8 @@ async def merge(
     await batch.write_values(
         portal_id, object_type, primary_id, fill, source=Source.CRM_API, source_id=None
     )
+    batch.note_changed(portal_id, object_type, primary_id)  # the target gets the merged values
+    batch.note_gone(portal_id, object_type, [merged_id])
 
 
 def _appended(current: Mapping[str, str], name: str, value: str | None) -> dict[str, str]:
@@ -301,3 +303,10 @@ async def gdpr_delete(batch: Batch, portal_id: int, contact_id: int) -> None:
             )
         )
     await conn.execute(delete(contacts_table).where(contacts_table.c.id.in_(ids)))
+    batch.note_gone(portal_id, ObjectType.CONTACT, ids)
+
+
+async def archive(batch: Batch, portal_id: int, object_type: ObjectType, ids: list[int]) -> None:
+    """Move objects to the recycle bin (HubSpot's archive)."""
+    await objects.archive(batch.conn, portal_id, object_type, ids, batch.at_ms)
+    batch.note_gone(portal_id, object_type, ids)

@@ -24,13 +24,17 @@ from hubtrail.store.sql import upsert
 
 
 class Sends(StrEnum):
-    """What a destination can be sent; `pageviews` is off unless asked for."""
+    """What a destination can be sent; `pageviews` and `deletions` are off unless asked for.
+
+    `deletions` mirrors archives, merges and GDPR deletions of contacts and companies the
+    target has (it deletes data in the target account, so it is never a default)."""
 
     CONTACTS = "contacts"
     COMPANIES = "companies"
     ASSOCIATIONS = "associations"
     EVENTS = "events"
     PAGEVIEWS = "pageviews"
+    DELETIONS = "deletions"
 
 
 DEFAULT_SENDS = (Sends.CONTACTS, Sends.COMPANIES, Sends.ASSOCIATIONS, Sends.EVENTS)

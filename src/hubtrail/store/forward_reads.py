@@ -34,6 +34,37 @@ class Record:
     properties: dict[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """Why a contact or company is no longer live."""
+
+    merged_into: int | None = None  # merged away into this one
+    deleted: bool = False  # deleted for good (GDPR): nothing of it is left; else archived
+
+
+async def gone(
+    conn: AsyncConnection, portal_id: int, object_type: ObjectType, ids: Sequence[int]
+) -> dict[int, Gone]:
+    """The ids that are archived, merged away or deleted, with which."""
+    table = contacts if object_type is ObjectType.CONTACT else companies
+    rows = await conn.execute(
+        select(table.c.id, table.c.merged_into_id, table.c.archived_at_ms).where(
+            table.c.portal_id == portal_id, table.c.id.in_(list(ids))
+        )
+    )
+    found = {row.id: row for row in rows}
+    reasons = {}
+    for object_id in ids:
+        row = found.get(object_id)
+        if row is None:
+            reasons[object_id] = Gone(deleted=True)
+        elif row.merged_into_id is not None:
+            reasons[object_id] = Gone(merged_into=row.merged_into_id)
+        elif row.archived_at_ms is not None:
+            reasons[object_id] = Gone()
+    return reasons
+
+
 async def records(
     conn: AsyncConnection, portal_id: int, object_type: ObjectType, ids: Sequence[int]
 ) -> dict[int, Record]:

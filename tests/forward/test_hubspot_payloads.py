@@ -24,10 +24,12 @@ CALLS = {
     ),
     "contacts_search": hubspot.contacts_search(["ada@example.com"]),
     "companies_search": hubspot.companies_search(["acme.example.com", "bolt.example.com"]),
-    "companies_create": hubspot.companies_create(
-        [("7", {"domain": "bolt.example.com", "name": "Bolt"})]
+    "companies_create": hubspot.objects_create(
+        "companies", [("7", {"domain": "bolt.example.com", "name": "Bolt"})]
     ),
-    "companies_update": hubspot.companies_update([("555", {"name": "Acme", "industry": "X"})]),
+    "companies_update": hubspot.objects_update(
+        "companies", [("555", {"name": "Acme", "industry": "X"})]
+    ),
     "contacts_create": hubspot.objects_create("contacts", [("12", {"firstname": "Nomail"})]),
     "contacts_update": hubspot.objects_update(
         "contacts", [("9001", {"email": "late@example.com", "firstname": "Nomail"})]

@@ -130,10 +130,6 @@ def read_search(body: Any, name: str) -> dict[str, str]:
 # --- companies --------------------------------------------------------------------------------
 
 
-def companies_create(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
-    return objects_create("companies", inputs)
-
-
 def objects_create(object_type: str, inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
     """`(local id, properties)`: each input traced by the local id, so errors come one by one."""
     return Call(
@@ -180,10 +176,6 @@ def _input_shown(
         if all(same(shown.get(name), sent.get(name)) for name in names):
             return key
     return None
-
-
-def companies_update(inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:
-    return objects_update("companies", inputs)
 
 
 def objects_update(object_type: str, inputs: Sequence[tuple[str, Mapping[str, str]]]) -> Call:

@@ -144,7 +144,8 @@ async def _update_or_create(
     detail: Callable[[forward_reads.Record], dict[str, Any]] | None = None,
 ) -> None:
     """Records the target has an id for are updated by it; the others are created, each traced
-    by its local id, and their new ids remembered (with `detail`, also after an update)."""
+    by its local id, and their new ids remembered (with `detail`, which an update refreshes
+    when it changed)."""
     object_type = _OBJECT_TYPES[kind]
     updates = [(key, r) for key, r in live.items() if key in known]
     creates = [(key, r) for key, r in live.items() if key not in known]
@@ -156,16 +157,17 @@ async def _update_or_create(
             result.fail([by_id[k].id for k, _ in updates], error)
         else:
             gone = {e.key for e in hubspot.read_update(body).errors}
-            updated = {}
+            deleted_there, changed = [], {}
             for key, record in updates:
                 if known[key].remote_id.lower() in gone:  # deleted on the target: create again
-                    await forget(fw, d, kind, key)
+                    deleted_there.append(key)
                     result.retry.append(([by_id[key].id], f"the {kind} was deleted on the target"))
                 else:
                     result.sent.append(by_id[key].id)
-                    updated[key] = RemoteId(known[key].remote_id, detail(record) if detail else {})
-            if detail:
-                await remember(fw, d, kind, updated)
+                    if detail and detail(record) != known[key].detail:
+                        changed[key] = RemoteId(known[key].remote_id, detail(record))
+            await forget(fw, d, kind, deleted_there)
+            await remember(fw, d, kind, changed)
     if creates:
         inputs = [(k, r.properties) for k, r in creates]
         try:
@@ -223,7 +225,7 @@ async def _send_gone(
             primary = known.get(str(why.merged_into))
             if primary is None:  # the target's copy becomes the primary's
                 await remember(fw, d, kind, {str(why.merged_into): remote})
-                await forget(fw, d, kind, key)
+                await forget(fw, d, kind, [key])
                 result.sent.append(row.id)
             else:
                 call = hubspot.objects_merge(
@@ -257,6 +259,5 @@ async def _call_then_forget(
         if error.status != 404:
             result.fail([row.id for row in rows.values()], error)
             return
-    for key in rows:
-        await forget(fw, d, kind, key)
+    await forget(fw, d, kind, list(rows))
     result.sent.extend(row.id for row in rows.values())

@@ -36,5 +36,6 @@ async def remember(
         await fw.db.write(lambda c: destinations.remember_ids(c, d.id, object_type, found))
 
 
-async def forget(fw: Forwarding, d: Destination, object_type: str, key: str) -> None:
-    await fw.db.write(lambda c: destinations.forget_id(c, d.id, object_type, key))
+async def forget(fw: Forwarding, d: Destination, object_type: str, keys: list[str]) -> None:
+    if keys:
+        await fw.db.write(lambda c: destinations.forget_ids(c, d.id, object_type, keys))

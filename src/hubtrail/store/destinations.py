@@ -329,15 +329,17 @@ async def remember_ids(
     await conn.execute(stmt, rows)
 
 
-async def forget_id(
-    conn: AsyncConnection, destination_id: int, object_type: str, local_key: str
+async def forget_ids(
+    conn: AsyncConnection, destination_id: int, object_type: str, local_keys: Sequence[str]
 ) -> None:
-    """The target no longer has it (deleted there): it will be created again."""
+    """The target no longer has them (deleted there, or by us): they will be created again."""
+    if not local_keys:
+        return
     await conn.execute(
         delete(destination_ids).where(
             destination_ids.c.destination_id == destination_id,
             destination_ids.c.object_type == object_type,
-            destination_ids.c.local_key == local_key,
+            destination_ids.c.local_key.in_(list(local_keys)),
         )
     )
 

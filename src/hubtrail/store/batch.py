@@ -216,7 +216,7 @@ class Batch:
         if changed:
             self._touched.add((object_type, object_id))
             if any(is_sendable_property(name, definitions.get(name)) for name in changed):
-                self._to_forward.objects.add((portal_id, object_type, object_id))
+                self.note_changed(portal_id, object_type, object_id)
         return list(changed)
 
     def note_changed(self, portal_id: int, object_type: ObjectType, object_id: int) -> None:
@@ -356,13 +356,14 @@ class ForwardNotes:
         ]
         found += [(kind, key) for p, kind, key in self.activity if p == portal]
         found += history
-        chosen = [(kind, key) for kind, key in sorted(set(found)) if kinds[kind] in sends]
+        wanted = {(kind, key) for kind, key in found if kinds[kind] in sends}
         if destinations.Sends.DELETIONS in sends:  # the sender finds them gone and says so
-            chosen += sorted(
+            wanted |= {
                 (_object_kind(object_type), str(object_id))
                 for p, object_type, object_id in self.gone
-                if p == portal and (_object_kind(object_type), str(object_id)) not in chosen
-            )
+                if p == portal
+            }
+        chosen = sorted(wanted)
         chosen += [
             (outbox.Kind.SUBMISSION, message_id)
             for p, guid, message_id in sorted(self.submissions)

@@ -14,7 +14,7 @@ off the event loop, so a busy wait on another process's lock never blocks it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -94,34 +94,22 @@ class OneTripCursor:
         # SQLAlchemy closes a cursor before it reads `lastrowid` and `rowcount`: keep those.
         self._result.rows = []
 
+    # `cursor()` hands this out at once; SQLAlchemy enters it (`__aenter__`), which costs no trip
     async def __aenter__(self) -> OneTripCursor:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
-
-class _OpenedCursor:
-    """What `cursor()` returns: SQLAlchemy enters it with `__aenter__`, which costs no trip."""
-
-    def __init__(self, connection: OneTripConnection) -> None:
-        self._cursor = OneTripCursor(connection)
-
-    async def __aenter__(self) -> OneTripCursor:
-        return self._cursor
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self._cursor.close()
-
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, OneTripCursor]:
         return self.__aenter__().__await__()
 
 
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors cost one trip to the thread per statement."""
 
-    def cursor(self) -> _OpenedCursor:  # type: ignore[override]
-        return _OpenedCursor(self)
+    def cursor(self) -> OneTripCursor:  # type: ignore[override]
+        return OneTripCursor(self)
 
     async def run_statement(self, sql: str, parameters: Any, *, many: bool) -> _Result:
         def on_thread() -> _Result:

@@ -422,13 +422,12 @@
   // dropped), an id alone adds to the person already named.
   function identifyingKeys(identity, previous) {
     var keys = {};
-    if (identity.email == null) {
+    if (identity.email != null) {
+      keys.email = identity.email;
+    } else {
       eachOwn(previous || {}, function (name, value) {
         keys[name] = value;
       });
-    }
-    if (identity.email != null) {
-      keys.email = identity.email;
     }
     if (identity.id != null) {
       keys.id = identity.id;

@@ -116,6 +116,17 @@ async def client(app: HubtrailApp) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture
+async def api(app: HubtrailApp, portal: PortalKeys) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client authenticated as `portal` (its Bearer token)."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {portal.access_token}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://hubtrail.test", headers=headers
+    ) as c:
+        yield c
+
+
 @dataclass
 class PortalKeys:
     hub_id: int

@@ -4,11 +4,9 @@ definition's problems as HubSpot's 400, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from hubtrail.app import HubtrailApp
 from hubtrail.core.forms import FieldType
@@ -19,16 +17,6 @@ from tests.conftest import PortalKeys, create_portal
 FORMS = "/marketing/v3/forms"
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-@pytest.fixture
-async def api(app: HubtrailApp, portal: PortalKeys) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {portal.access_token}"}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://hubtrail.test", headers=headers
-    ) as client:
-        yield client
 
 
 def field(name: str, field_type: str, **extra: Any) -> dict[str, Any]:

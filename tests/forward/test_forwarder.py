@@ -520,33 +520,32 @@ async def test_clock_is_fake(forwarding: Forwarding) -> None:
     assert isinstance(forwarding.clock, FakeClock)
 
 
-async def test_crm_api_writes_are_forwarded_too(forwarding: Forwarding) -> None:
-    transport = httpx.ASGITransport(app=forwarding.app)
-    headers = {"Authorization": f"Bearer {forwarding.portal.access_token}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as api:
-        created = await api.post(
-            "/crm/v3/objects/contacts", json={"properties": {"email": "crm@example.com"}}
-        )
-        assert created.status_code == 201
-        contact_id = created.json()["id"]
-        await forwarding.deliver()
-        patched = await api.patch(
-            f"/crm/v3/objects/contacts/{contact_id}", json={"properties": {"jobtitle": "CTO"}}
-        )
-        assert patched.status_code == 200
-        upserted = await api.post(
-            "/crm/v3/objects/contacts/batch/upsert",
-            json={"inputs": [{"id": "new@example.com", "idProperty": "email", "properties": {}}]},
-        )
-        assert upserted.status_code == 200
-        company = await api.post(
-            "/crm/v3/objects/companies", json={"properties": {"domain": "acme.example.com"}}
-        )
-        linked = await api.put(
-            f"/crm/v4/objects/contacts/{contact_id}/associations/default/companies/"
-            f"{company.json()['id']}"
-        )
-        assert linked.status_code == 200, linked.text
+async def test_crm_api_writes_are_forwarded_too(
+    forwarding: Forwarding, api: httpx.AsyncClient
+) -> None:
+    created = await api.post(
+        "/crm/v3/objects/contacts", json={"properties": {"email": "crm@example.com"}}
+    )
+    assert created.status_code == 201
+    contact_id = created.json()["id"]
+    await forwarding.deliver()
+    patched = await api.patch(
+        f"/crm/v3/objects/contacts/{contact_id}", json={"properties": {"jobtitle": "CTO"}}
+    )
+    assert patched.status_code == 200
+    upserted = await api.post(
+        "/crm/v3/objects/contacts/batch/upsert",
+        json={"inputs": [{"id": "new@example.com", "idProperty": "email", "properties": {}}]},
+    )
+    assert upserted.status_code == 200
+    company = await api.post(
+        "/crm/v3/objects/companies", json={"properties": {"domain": "acme.example.com"}}
+    )
+    linked = await api.put(
+        f"/crm/v4/objects/contacts/{contact_id}/associations/default/companies/"
+        f"{company.json()['id']}"
+    )
+    assert linked.status_code == 200, linked.text
     await forwarding.deliver()
     sent = [item for batch in inputs_of(forwarding.target, UPSERT) for item in batch]
     assert [item["id"] for item in sent] == [
@@ -563,53 +562,52 @@ async def test_crm_api_writes_are_forwarded_too(forwarding: Forwarding) -> None:
 
 async def test_a_contact_without_an_email_is_created_then_updated_by_the_targets_id(
     forwarding: Forwarding,
+    api: httpx.AsyncClient,
 ) -> None:
     create = "/crm/v3/objects/contacts/batch/create"
     update = "/crm/v3/objects/contacts/batch/update"
-    transport = httpx.ASGITransport(app=forwarding.app)
-    headers = {"Authorization": f"Bearer {forwarding.portal.access_token}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as api:
-        created = await api.post(
-            "/crm/v3/objects/contacts", json={"properties": {"firstname": "Nomail"}}
+    created = await api.post(
+        "/crm/v3/objects/contacts", json={"properties": {"firstname": "Nomail"}}
+    )
+    contact_id = created.json()["id"]
+    await forwarding.deliver()
+    [[made]] = inputs_of(forwarding.target, create)
+    assert (made["objectWriteTraceId"], made["properties"]["firstname"]) == (
+        contact_id,
+        "Nomail",
+    )
+    target_id = forwarding.target.contacts[f"#{forwarding.target.next_id}"]
+
+    async def patch(properties: dict[str, str]) -> None:
+        answer = await api.patch(
+            f"/crm/v3/objects/contacts/{contact_id}", json={"properties": properties}
         )
-        contact_id = created.json()["id"]
+        assert answer.status_code == 200, answer.text
         await forwarding.deliver()
-        [[made]] = inputs_of(forwarding.target, create)
-        assert (made["objectWriteTraceId"], made["properties"]["firstname"]) == (
-            contact_id,
-            "Nomail",
-        )
-        target_id = forwarding.target.contacts[f"#{forwarding.target.next_id}"]
 
-        async def patch(properties: dict[str, str]) -> None:
-            answer = await api.patch(
-                f"/crm/v3/objects/contacts/{contact_id}", json={"properties": properties}
-            )
-            assert answer.status_code == 200, answer.text
-            await forwarding.deliver()
-
-        # the email comes later: the target's contact gets it, no second contact is upserted
-        await patch({"email": "late@example.com"})
-        [[got_email]] = inputs_of(forwarding.target, update)
-        assert (got_email["id"], got_email["properties"]["email"]) == (
-            target_id,
-            "late@example.com",
-        )
-        assert inputs_of(forwarding.target, UPSERT) == []
-        # from then on it is an ordinary contact, upserted by the email the target has
-        await patch({"jobtitle": "CTO"})
-        [[upserted]] = inputs_of(forwarding.target, UPSERT)
-        assert upserted["id"] == "late@example.com"
-        # a changed email goes by the target's id again, never as a new contact
-        await patch({"email": "renamed@example.com"})
-        renamed = inputs_of(forwarding.target, update)[-1][0]
-        assert (renamed["id"], renamed["properties"]["email"]) == (target_id, "renamed@example.com")
-        assert len(inputs_of(forwarding.target, UPSERT)) == 1
+    # the email comes later: the target's contact gets it, no second contact is upserted
+    await patch({"email": "late@example.com"})
+    [[got_email]] = inputs_of(forwarding.target, update)
+    assert (got_email["id"], got_email["properties"]["email"]) == (
+        target_id,
+        "late@example.com",
+    )
+    assert inputs_of(forwarding.target, UPSERT) == []
+    # from then on it is an ordinary contact, upserted by the email the target has
+    await patch({"jobtitle": "CTO"})
+    [[upserted]] = inputs_of(forwarding.target, UPSERT)
+    assert upserted["id"] == "late@example.com"
+    # a changed email goes by the target's id again, never as a new contact
+    await patch({"email": "renamed@example.com"})
+    renamed = inputs_of(forwarding.target, update)[-1][0]
+    assert (renamed["id"], renamed["properties"]["email"]) == (target_id, "renamed@example.com")
+    assert len(inputs_of(forwarding.target, UPSERT)) == 1
     assert await forwarding.rows() == []
 
 
 async def test_deletions_are_mirrored_only_to_a_destination_that_asks(
     forwarding: Forwarding,
+    api: httpx.AsyncClient,
 ) -> None:
     contacts = "/crm/v3/objects/contacts"
     people = ["ada", "bob", "cy", "dee", "eve"]
@@ -621,43 +619,40 @@ async def test_deletions_are_mirrored_only_to_a_destination_that_asks(
     await forwarding.process()
     await forwarding.deliver()
     remote = {name: forwarding.target.contacts[f"{name}@example.com"] for name in people}
-    transport = httpx.ASGITransport(app=forwarding.app)
-    headers = {"Authorization": f"Bearer {forwarding.portal.access_token}"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as api:
 
-        async def local_id(name: str) -> str:
-            found = await api.get(f"{contacts}/{name}@example.com", params={"idProperty": "email"})
-            return str(found.json()["id"])
+    async def local_id(name: str) -> str:
+        found = await api.get(f"{contacts}/{name}@example.com", params={"idProperty": "email"})
+        return str(found.json()["id"])
 
-        local = {name: await local_id(name) for name in people}
-        company = (await api.get("/crm/v3/objects/companies")).json()["results"][0]["id"]
-        sent_before = len(forwarding.target.sent)
-        assert (await api.delete(f"{contacts}/{local['bob']}")).status_code == 204
-        await forwarding.deliver()
-        assert forwarding.target.sent[sent_before:] == [], "not asked: nothing deleted there"
+    local = {name: await local_id(name) for name in people}
+    company = (await api.get("/crm/v3/objects/companies")).json()["results"][0]["id"]
+    sent_before = len(forwarding.target.sent)
+    assert (await api.delete(f"{contacts}/{local['bob']}")).status_code == 204
+    await forwarding.deliver()
+    assert forwarding.target.sent[sent_before:] == [], "not asked: nothing deleted there"
 
-        await forwarding.app.runtime.db.write(
-            lambda c: c.execute(
-                destinations.destinations.update().values(  # type: ignore[attr-defined]
-                    send="contacts,companies,associations,events,deletions"
-                )
+    await forwarding.app.runtime.db.write(
+        lambda c: c.execute(
+            destinations.destinations.update().values(  # type: ignore[attr-defined]
+                send="contacts,companies,associations,events,deletions"
             )
         )
-        never_sent = await api.post(f"{contacts}", json={"properties": {"firstname": "New"}})
-        forwarding.target.answers["/crm/v3/objects/companies/batch/archive"] = [status(404)]
-        for path in (
-            f"{contacts}/{local['cy']}",
-            f"{contacts}/{never_sent.json()['id']}",
-            f"/crm/v3/objects/companies/{company}",
-        ):
-            assert (await api.delete(path)).status_code == 204
-        merged = await api.post(
-            f"{contacts}/merge",
-            json={"primaryObjectId": local["ada"], "objectIdToMerge": local["dee"]},
-        )
-        assert merged.status_code == 200, merged.text
-        erased = await api.post(f"{contacts}/gdpr-delete", json={"objectId": local["eve"]})
-        assert erased.status_code == 204
+    )
+    never_sent = await api.post(f"{contacts}", json={"properties": {"firstname": "New"}})
+    forwarding.target.answers["/crm/v3/objects/companies/batch/archive"] = [status(404)]
+    for path in (
+        f"{contacts}/{local['cy']}",
+        f"{contacts}/{never_sent.json()['id']}",
+        f"/crm/v3/objects/companies/{company}",
+    ):
+        assert (await api.delete(path)).status_code == 204
+    merged = await api.post(
+        f"{contacts}/merge",
+        json={"primaryObjectId": local["ada"], "objectIdToMerge": local["dee"]},
+    )
+    assert merged.status_code == 200, merged.text
+    erased = await api.post(f"{contacts}/gdpr-delete", json={"objectId": local["eve"]})
+    assert erased.status_code == 204
     await forwarding.deliver()
     calls = {s.path: s.body for s in forwarding.target.sent[sent_before:]}
     assert calls[f"{contacts}/batch/archive"] == {"inputs": [{"id": remote["cy"]}]}
@@ -697,7 +692,9 @@ async def test_a_trickle_of_changes_is_spread_over_the_days_budget(
     assert sorted(forwarding.target.contacts) == sorted(f"t{s}@example.com" for s in range(10))
 
 
-async def test_a_mapped_forms_submissions_go_to_its_hubspot_form(forwarding: Forwarding) -> None:
+async def test_a_mapped_forms_submissions_go_to_its_hubspot_form(
+    forwarding: Forwarding, client: httpx.AsyncClient
+) -> None:
     form = Form(
         guid=new_guid(),
         portal_id=forwarding.portal.hub_id,
@@ -715,18 +712,16 @@ async def test_a_mapped_forms_submissions_go_to_its_hubspot_form(forwarding: For
         await destinations.map_form(conn, forwarding.destination.id, target)
 
     await forwarding.app.runtime.db.write(setup)
-    transport = httpx.ASGITransport(app=forwarding.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        body = {
-            "fields": [
-                {"name": "email", "value": "ada@example.com"},
-                {"name": "firstname", "value": "Ada"},
-                {"objectTypeId": "0-2", "name": "name", "value": "Acme"},
-            ],
-            "context": {"hutk": "0123456789abcdef0123456789abcdef", "pageUri": "https://x.test/"},
-        }
-        path = f"/submissions/v3/integration/submit/{forwarding.portal.hub_id}/{form.guid}"
-        assert (await client.post(path, json=body)).status_code == 200
+    body = {
+        "fields": [
+            {"name": "email", "value": "ada@example.com"},
+            {"name": "firstname", "value": "Ada"},
+            {"objectTypeId": "0-2", "name": "name", "value": "Acme"},
+        ],
+        "context": {"hutk": "0123456789abcdef0123456789abcdef", "pageUri": "https://x.test/"},
+    }
+    path = f"/submissions/v3/integration/submit/{forwarding.portal.hub_id}/{form.guid}"
+    assert (await client.post(path, json=body)).status_code == 200
     await forwarding.process()
     await forwarding.deliver()
     [sent] = [s for s in forwarding.target.sent if s.path.startswith("/submissions/")]
@@ -749,6 +744,7 @@ async def test_a_mapped_forms_submissions_go_to_its_hubspot_form(forwarding: For
 
 async def test_an_unmapped_forms_submissions_are_only_contact_changes(
     forwarding: Forwarding,
+    client: httpx.AsyncClient,
 ) -> None:
     form = Form(
         guid=new_guid(),
@@ -757,10 +753,8 @@ async def test_an_unmapped_forms_submissions_are_only_contact_changes(
         fields=(FormField("email", "Email", FieldType.EMAIL, required=True),),
     )
     await forwarding.app.runtime.db.write(lambda c: forms.create_form(c, form, forwarding.clock()))
-    transport = httpx.ASGITransport(app=forwarding.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        path = f"/submissions/v3/integration/submit/{forwarding.portal.hub_id}/{form.guid}"
-        body = {"fields": [{"name": "email", "value": "lin@example.com"}]}
-        assert (await client.post(path, json=body)).status_code == 200
+    path = f"/submissions/v3/integration/submit/{forwarding.portal.hub_id}/{form.guid}"
+    body = {"fields": [{"name": "email", "value": "lin@example.com"}]}
+    assert (await client.post(path, json=body)).status_code == 200
     await forwarding.process()
     assert [r.kind for r in await forwarding.rows()] == [Kind.CONTACT]
